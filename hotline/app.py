@@ -1,0 +1,94 @@
+"""create_app(): the Flask factory. Registers the Twilio webhooks, health checks, the dashboard and,
+in development only, the web phone simulator."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .logs import configure_logging
+from .problems import ConfigError, Problem
+from .services import Services, install
+from .settings import Settings, settings_from_env
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 64 * 1024   # Twilio's largest webhooks are a few KB
+TWILIO_PATHS = ("/sms", "/voice", "/status")
+
+
+def _require(settings: Settings) -> None:
+    problems = []
+    if not settings.twilio_auth_token:
+        problems.append(Problem("environment", "TWILIO_AUTH_TOKEN", "is not set, so Twilio's signatures cannot be "
+                                "checked", "set it to the account's auth token (hotline serve makes a local one)"))
+    if not settings.secret_key and settings.environment == "production":
+        problems.append(Problem("environment", "HOTLINE_SECRET_KEY", "is not set (it signs dashboard sessions)",
+                                "set it to a long random string, e.g. python -c 'import secrets; "
+                                "print(secrets.token_hex(32))'"))
+    if problems:
+        raise ConfigError(problems)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    settings = settings or settings_from_env()
+    configure_logging(settings.log_level)
+    _require(settings)
+    services = services or Services(settings)
+    install(services)
+
+    app = Flask(__name__)
+    app.config.update(
+        HOTLINE_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key or "development-only-" + (settings.twilio_auth_token or ""),
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(settings.public_url and settings.public_url.startswith("https://")),
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+    )
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
+    app.extensions["hotline"] = services
+
+    from .admin import register as register_admin
+    from .channels import sms, status, voice
+    from .health import bp as health_bp
+
+    app.register_blueprint(sms.bp)
+    app.register_blueprint(voice.bp)
+    app.register_blueprint(status.bp)
+    app.register_blueprint(health_bp)
+    register_admin(app)
+    if settings.development:
+        from .sim.web import bp as sim_bp
+
+        app.register_blueprint(sim_bp)
+
+    @app.errorhandler(Exception)
+    def answer_twilio_anyway(error):
+        """Twilio-facing paths answer with TwiML whatever went wrong; others with a plain page."""
+        if isinstance(error, HTTPException):
+            if error.code and error.code < 500:
+                return error
+        else:
+            log.exception("unhandled error on %s", request.path)
+        if request.path.startswith("/voice"):
+            response = VoiceResponse()
+            response.say("Sorry, something went wrong. Please call your school.")
+            response.hangup()
+            return Response(str(response), mimetype="application/xml")
+        if request.path.startswith(TWILIO_PATHS):
+            response = MessagingResponse()
+            response.message("Sorry, something went wrong. Please call your school.")
+            return Response(str(response), mimetype="application/xml")
+        return Response("Internal error. It has been logged.\n", status=500, mimetype="text/plain")
+
+    return app

@@ -1,0 +1,1 @@
+"""Twilio-facing webhooks: SMS, voice, delivery status."""

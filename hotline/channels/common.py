@@ -1,0 +1,57 @@
+"""What the Twilio webhooks share: finding the district and line a request was sent to, and
+answering with TwiML even when something behind the webhook failed."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, current_app, request
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from ..district import District, Line
+from ..phones import try_e164
+from ..services import Services
+
+log = logging.getLogger(__name__)
+
+
+def services() -> Services:
+    return current_app.extensions["hotline"]
+
+
+def twiml(response) -> Response:
+    return Response(str(response), mimetype="application/xml")
+
+
+def find_line(number: str) -> tuple[District, Line] | None:
+    found = services().directory.by_number(try_e164(number) or number.strip())
+    return found
+
+
+def form_number(name: str) -> str:
+    raw = request.form.get(name, "")
+    return try_e164(raw) or raw.strip()[:32]
+
+
+def sms_text(text: str) -> Response:
+    response = MessagingResponse()
+    response.message(text)
+    return twiml(response)
+
+
+def voice_text(text: str, hang_up: bool = True) -> Response:
+    response = VoiceResponse()
+    response.say(text)
+    if hang_up:
+        response.hangup()
+    return twiml(response)
+
+
+def english(key: str, district: District | None = None, **variables) -> str:
+    """A message in the district's default language (or English), for answers with no conversation."""
+    hotline = services()
+    if district is None:
+        district = hotline.directory.single
+    catalogs = hotline.content(district).catalogs
+    return catalogs.render(district.default_language, key, variables, "sms", district.default_language).text

@@ -1,0 +1,105 @@
+"""POST /sms: an inbound text (Twilio's form) -> one conversation turn -> <Response><Message>.
+
+Whatever fails behind it, the answer is 200 with TwiML: on the staff line an ICE or RECORDS text
+always gets the protocol, with the FAILED notice when notifying could not be done.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from .. import ratelimit
+from ..conversation import base_variables, handle_text
+from ..engine import Reply
+from ..phones import mask
+from ..render.sms import drill_prefix, render_sms
+from .common import english, find_line, form_number, services, sms_text, twiml
+from .twilio_auth import first_time, remember_reply, remembered_reply, twilio_only
+
+log = logging.getLogger(__name__)
+bp = Blueprint("sms", __name__)
+
+MAX_MEDIA = 10                      # Twilio delivers at most 10 media items per message
+INBOUND_LIMIT, INBOUND_WINDOW = 30, 60   # texts per number per minute before we stop answering
+
+
+def _media() -> tuple[str, ...]:
+    try:
+        count = min(int(request.form.get("NumMedia", "0") or 0), MAX_MEDIA)
+    except ValueError:
+        count = 0
+    urls = (request.form.get(f"MediaUrl{i}", "") for i in range(count))
+    return tuple(u for u in urls if u.startswith(("https://", "http://")))[:MAX_MEDIA]
+
+
+@bp.post("/sms")
+@twilio_only
+def inbound_sms():
+    hotline = services()
+    found = find_line(request.form.get("To", ""))
+    if found is None:
+        log.warning("text to an unknown line to=%s", mask(request.form.get("To")))
+        return sms_text(english("common.not_configured"))
+    district, line = found
+    sender = form_number("From")
+    body = request.form.get("Body", "")[:1600]
+    sid = request.form.get("MessageSid", "")[:64]
+    if sid and not first_time(hotline.redis, "sms", sid):
+        log.info("repeated MessageSid %s: no second effect", sid)
+        cached = remembered_reply(hotline.redis, "sms", sid)
+        return twiml(cached) if cached else twiml(MessagingResponse())
+    if not ratelimit.allow(hotline.redis, "inbound", district.id, sender, limit=INBOUND_LIMIT, window=INBOUND_WINDOW):
+        first_over = ratelimit.allow(hotline.redis, "inbound-told", district.id, sender, limit=1,
+                                     window=INBOUND_WINDOW)
+        log.warning("rate limited line=%s from=%s", line.number, mask(sender))
+        if not first_over:
+            return twiml(MessagingResponse())
+        return twiml(_render(district, line, ["common.rate_limited"], district.default_language))
+
+    log.info("sms in line=%s from=%s sid=%s chars=%d media=%d", line.number, mask(sender), sid, len(body),
+             len(_media()))
+    content = hotline.content(district)
+    try:
+        result = handle_text(hotline, district, line, sender, body, _media())
+        if result.silent:
+            return twiml(MessagingResponse())
+        prefix = drill_prefix(content.catalogs, result.lang, district.default_language) if result.drill else ""
+        texts = render_sms(result.items, content.catalogs, result.lang, district.default_language,
+                           result.variables, prefix)
+    except Exception:  # noqa: BLE001 — a bug must not leave a front desk without the protocol
+        log.exception("sms turn failed line=%s from=%s", line.number, mask(sender))
+        texts = emergency_texts(district, line, body)
+    response = MessagingResponse()
+    for text in texts:
+        response.message(text)
+    body_xml = str(response)
+    if sid:
+        remember_reply(hotline.redis, body_xml, "sms", sid)
+    return twiml(body_xml)
+
+
+def emergency_texts(district, line, body: str) -> list[str]:
+    """Static answers for when a turn could not run at all."""
+    hotline = services()
+    content = hotline.content(district)
+    lang = district.default_language
+    match = content.keywords.match(body, allowed={"ice", "records", "drill"})
+    keys = ["common.error"]
+    if line.kind == "staff" and match:
+        first = "staff.records.first_steps" if match.keyword == "records" else "staff.ice.first_steps"
+        keys = [first, "staff.notify.failed"]
+        lang = match.language
+    return render_sms([Reply(k) for k in keys], content.catalogs, lang, district.default_language,
+                      base_variables(district, line))
+
+
+def _render(district, line, keys: list[str], lang: str) -> MessagingResponse:
+    content = services().content(district)
+    response = MessagingResponse()
+    for text in render_sms([Reply(k) for k in keys], content.catalogs, lang, district.default_language,
+                           base_variables(district, line)):
+        response.message(text)
+    return response

@@ -1,0 +1,256 @@
+"""Voice webhooks.
+
+- POST /voice: a call to a line starts the line's voice flow.
+- POST /voice/step?seq=N: what the caller did at step N (digits, a recording, silence, the result
+  of a <Dial>). The sequence number makes a request Twilio sends twice recognisable: the second
+  gets the first's TwiML and changes nothing.
+- POST /voice/whisper: what a liaison or interpreter hears before being connected (the language).
+- POST /voice/escalation, /voice/escalation/answer: the call to a contact; pressing 1 acknowledges.
+- GET /audio/<lang>/<key>.mp3: recordings for languages without a Twilio voice.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, request, send_from_directory
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ..acknowledgement import acknowledge, holder_name
+from ..conversation import TurnResult, handle_call
+from ..engine import Choice, Event, Input, words
+from ..phones import mask
+from ..render.voice import VoiceSetup, render_voice
+from .common import english, find_line, form_number, services, twiml, voice_text
+from .twilio_auth import first_time, remember_reply, remembered_reply, twilio_only
+
+log = logging.getLogger(__name__)
+bp = Blueprint("voice", __name__)
+
+
+def _event() -> Event:
+    form = request.form
+    if request.args.get("silence"):
+        return Event("timeout")
+    if "DialCallStatus" in form:
+        return Event("dial_result", status=form.get("DialCallStatus", ""))
+    if form.get("RecordingUrl"):
+        return Event("recording", recording=form["RecordingUrl"][:500])
+    if form.get("Digits"):
+        return Event("digits", text=form["Digits"][:32])
+    if form.get("SpeechResult"):
+        return Event("text", text=form["SpeechResult"][:200])
+    return Event("timeout")
+
+
+def _speech_to_choice(event: Event, waiting_input: Input | None, catalogs, lang: str) -> Event:
+    """A spoken answer to a menu: the option whose label was said, or a digit that was said."""
+    if event.kind != "text" or waiting_input is None or not waiting_input.choices:
+        return event
+    said = words(event.text)
+    for choice in waiting_input.choices:
+        if choice.digit in said:
+            return Event("digits", text=choice.digit)
+    for choice in waiting_input.choices:
+        label = choice.label if choice.literal else catalogs.render(lang, choice.label, {}, "voice").text
+        if words(label) and all(word in said for word in words(label)):
+            return Event("digits", text=choice.digit)
+    return event
+
+
+def _setup(district, line, result: TurnResult, call_sid: str) -> VoiceSetup:
+    hotline = services()
+    content = hotline.content(district)
+    seq = result.state.get("seq", 0)
+
+    # Relative URLs: Twilio resolves them against the URL of this request (and signs what it calls).
+    def dial_target(role: str):
+        contact = district.first_contact(role)
+        if contact is None:
+            return None
+        whisper = "/voice/whisper?" + urlencode({"lang": result.lang}) if line.kind == "family" else None
+        return contact.number, whisper
+
+    def audio_url(lang: str, key: str) -> str:
+        return f"/audio/{lang}/{key}.mp3"
+
+    return VoiceSetup(
+        catalogs=content.catalogs, lang=result.lang, default=district.default_language, variables=result.variables,
+        action_url=f"/voice/step?{urlencode({'seq': seq})}", audio_url=audio_url, dial_target=dial_target,
+        caller_id=line.number,
+        english_names={code: content.catalogs.get(code).english_name for code in district.languages})
+
+
+def _answer(district, line, call_sid: str, event: Event | None, seq_key: str):
+    hotline = services()
+    caller = form_number("From")
+    try:
+        if event is not None:
+            event = _speech_to_choice(event, _waiting_input(district, call_sid), hotline.content(district).catalogs,
+                                      district.default_language)
+        result = handle_call(hotline, district, line, caller, call_sid, event)
+        body = str(render_voice(result.items, _setup(district, line, result, call_sid)))
+    except Exception:  # noqa: BLE001 — a caller must never hear Twilio's "application error"
+        log.exception("voice turn failed line=%s from=%s", line.number, mask(caller))
+        body = str(_emergency_twiml(district, line))
+    remember_reply(hotline.redis, body, "voice", call_sid, seq_key)
+    return twiml(body)
+
+
+def _waiting_input(district, call_sid: str) -> Input | None:
+    # Only menus accept speech; the engine knows what a step expects, so look it up there.
+    from ..sessions import call_key
+
+    hotline = services()
+    state = hotline.sessions.load(call_key(district.id, call_sid)) if call_sid else None
+    if not state or state.get("done"):
+        return None
+    flow = hotline.content(district).flows.flows.get(state.get("flow", ""))
+    step = flow.steps.get(state.get("step") or "") if flow else None
+    if step is None or step.kind != "menu":
+        return None
+    return Input("choice", tuple(Choice(o.digit, o.label) for o in step.options))
+
+
+def _emergency_twiml(district, line) -> VoiceResponse:
+    response = VoiceResponse()
+    legal = district.first_contact("legal")
+    key = "staff.notify.failed" if line.kind == "staff" else "common.error"
+    from ..conversation import base_variables
+    from ..render.values import for_channel
+
+    content = services().content(district)
+    text = content.catalogs.render(district.default_language, key, for_channel(base_variables(district, line), "voice"),
+                                   "voice").text
+    response.say(text)
+    if legal and line.kind == "staff":
+        response.dial(legal.number)
+    response.hangup()
+    return response
+
+
+@bp.post("/voice")
+@twilio_only
+def incoming_call():
+    found = find_line(request.form.get("To", ""))
+    if found is None:
+        log.warning("call to an unknown line to=%s", mask(request.form.get("To")))
+        return voice_text(english("common.not_configured"))
+    district, line = found
+    call_sid = request.form.get("CallSid", "")[:64]
+    hotline = services()
+    if call_sid and not first_time(hotline.redis, "voice", call_sid, "0"):
+        cached = remembered_reply(hotline.redis, "voice", call_sid, "0")
+        if cached:
+            return twiml(cached)
+    log.info("call in line=%s from=%s sid=%s", line.number, mask(request.form.get("From")), call_sid)
+    return _answer(district, line, call_sid, None, "0")
+
+
+@bp.post("/voice/step")
+@twilio_only
+def call_step():
+    found = find_line(request.form.get("To", ""))
+    if found is None:
+        return voice_text(english("common.not_configured"))
+    district, line = found
+    call_sid = request.form.get("CallSid", "")[:64]
+    seq = request.args.get("seq", "")[:12]
+    seq_key = f"{seq}{'s' if request.args.get('silence') else ''}"
+    hotline = services()
+    if call_sid and not first_time(hotline.redis, "voice", call_sid, seq_key):
+        cached = remembered_reply(hotline.redis, "voice", call_sid, seq_key)
+        if cached:
+            log.info("repeated call step %s/%s: same answer, no second effect", call_sid, seq_key)
+            return twiml(cached)
+    return _answer(district, line, call_sid, _event(), seq_key)
+
+
+@bp.post("/voice/whisper")
+@twilio_only
+def whisper():
+    hotline = services()
+    lang = request.args.get("lang", "en")[:16]
+    district = hotline.directory.single
+    content = hotline.content(district)
+    name = content.catalogs.get(lang).english_name if lang in content.catalogs else lang
+    return voice_text(english("whisper.language", district, language=name), hang_up=False)
+
+
+def _escalation_context():
+    hotline = services()
+    try:
+        district = hotline.directory.get(request.args.get("district", ""))
+    except KeyError:
+        return None
+    incident = hotline.incidents.get(district.id, request.args.get("incident", "")[:12])
+    contact = district.contacts.get(request.args.get("contact", ""))
+    if incident is None or contact is None:
+        return None
+    return district, incident, contact
+
+
+@bp.post("/voice/escalation")
+@twilio_only
+def escalation_call():
+    from ..escalation import render_for_contacts
+
+    context = _escalation_context()
+    if context is None:
+        return voice_text("This alert is no longer available. Goodbye.")
+    district, incident, contact = context
+    hotline = services()
+    response = VoiceResponse()
+    query = urlencode({"district": district.id, "incident": incident.id, "contact": contact.id})
+    gather = Gather(num_digits=1, timeout=8, action=f"/voice/escalation/answer?{query}", method="POST",
+                    action_on_empty_result=True)
+    text = render_for_contacts(hotline, district, incident, "escalation.voice", "voice")
+    gather.say(text)
+    gather.pause(length=1)
+    gather.say(text)
+    response.append(gather)
+    response.redirect(f"/voice/escalation/answer?{query}", method="POST")
+    return twiml(response)
+
+
+@bp.post("/voice/escalation/answer")
+@twilio_only
+def escalation_answer():
+    from ..escalation import render_for_contacts
+
+    context = _escalation_context()
+    if context is None:
+        return voice_text("This alert is no longer available. Goodbye.")
+    district, incident, contact = context
+    hotline = services()
+    if request.form.get("Digits", "") != "1":
+        return voice_text(render_for_contacts(hotline, district, incident, "escalation.voice_no_input", "voice"))
+    call_sid = request.form.get("CallSid", "")[:64]
+    if call_sid and not first_time(hotline.redis, "ack-call", call_sid):
+        cached = remembered_reply(hotline.redis, "ack-call", call_sid)
+        if cached:
+            return twiml(cached)
+    first = acknowledge(hotline, district, incident, contact.id, contact.name, contact.number, "phone call")
+    if first or incident.acknowledged_by == contact.id:
+        text = render_for_contacts(hotline, district, incident, "escalation.voice_taken", "voice")
+    else:
+        text = render_for_contacts(hotline, district, incident, "escalation.taken_by_other", "voice",
+                                   contact=holder_name(district, incident))
+    response = VoiceResponse()
+    response.say(text)
+    response.hangup()
+    remember_reply(hotline.redis, str(response), "ack-call", call_sid)
+    return twiml(response)
+
+
+@bp.get("/audio/<lang>/<key>.mp3")
+def audio(lang: str, key: str):
+    hotline = services()
+    district = hotline.directory.single
+    catalogs = hotline.content(district).catalogs
+    if lang not in catalogs or not catalogs.get(lang).has_recording(key):
+        abort(404)
+    folder = catalogs.get(lang).path.parent / "audio" / lang
+    return send_from_directory(folder, f"{key}.mp3", mimetype="audio/mpeg")
+

@@ -1,0 +1,252 @@
+"""The ``hotline`` command: serve, worker, check, outbox, incidents, requests, purge, sim."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sys
+
+import click
+
+from .problems import ConfigError
+from .settings import Settings, settings_from_env
+
+
+def _settings() -> Settings:
+    try:
+        return settings_from_env()
+    except ConfigError as exc:
+        _fail(exc)
+
+
+def _fail(exc: ConfigError):
+    click.echo("Configuration problems:\n" + "\n".join(f"  {p}" for p in exc.problems), err=True)
+    sys.exit(2)
+
+
+def _services(settings: Settings | None = None):
+    from .services import Services
+
+    settings = settings or _settings()
+    if not settings.redis_url:
+        click.echo("REDIS_URL is not set. Point it at the hotline's Redis (`hotline serve` prints it).", err=True)
+        sys.exit(2)
+    try:
+        return Services(settings)
+    except ConfigError as exc:
+        _fail(exc)
+
+
+@click.group()
+def main() -> None:
+    """Safe Haven Hotline."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Run the hotline locally: embedded Redis, a worker and the web server (Ctrl-C stops all)."""
+    from .devserver import serve as run
+
+    run(_settings(), host, port)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker with its scheduler (and the reconciler's cron)."""
+    from .logs import configure_logging
+    from .worker import run_worker
+
+    services = _services()
+    configure_logging(services.settings.log_level)
+    run_worker(services, burst=burst)
+
+
+@main.command()
+def check() -> None:
+    """Check the district files, flows and catalogs; print every problem and a language table."""
+    from .check import run_check
+
+    sys.exit(run_check(_settings()))
+
+
+@main.command()
+@click.option("--follow", is_flag=True, help="Keep printing new items as they arrive.")
+def outbox(follow: bool) -> None:
+    """What the hotline sent while running without Twilio credentials (the dry-run outbox)."""
+    import time
+
+    services = _services()
+    seen = 0
+    while True:
+        items = services.outbound.outbox(seen)
+        for item in items:
+            when = dt.datetime.fromtimestamp(item["time"]).strftime("%H:%M:%S")
+            what = item.get("body") or f"call, script {item.get('url')}"
+            click.echo(f"{when} {item['kind']:<4} {item['from']} -> {item['to']}: {what}")
+        seen += len(items)
+        if not follow:
+            break
+        time.sleep(0.5)
+
+
+@main.group()
+def incidents() -> None:
+    """Incident records."""
+
+
+def _incident_rows(services, include_drills: bool):
+    for district in services.directory.districts:
+        for drills in ((False, True) if include_drills else (False,)):
+            for incident in services.incidents.list(district.id, drills):
+                yield district, incident
+
+
+def _incident_summary(district, incident) -> dict:
+    school = district.schools.get(incident.school or "")
+    contact = district.contacts.get(incident.acknowledged_by or "")
+    return {
+        "district": district.id, "id": incident.id, "type": incident.type, "drill": incident.drill,
+        "status": incident.status, "urgent": incident.urgent, "school": school.name if school else "",
+        "reporter": incident.reporter_name or "unlisted number",
+        "reported": district.local(incident.created).isoformat(timespec="seconds"),
+        "acknowledged_by": contact.name if contact else (incident.acknowledged_by or ""),
+        "acknowledged": district.local(incident.acknowledged_at).isoformat(timespec="seconds")
+        if incident.acknowledged_at else "",
+        "closed": district.local(incident.closed_at).isoformat(timespec="seconds") if incident.closed_at else "",
+    }
+
+
+@incidents.command("list")
+@click.option("--drills", is_flag=True, help="Include drills.")
+def incidents_list(drills: bool) -> None:
+    services = _services()
+    for district, incident in _incident_rows(services, drills):
+        row = _incident_summary(district, incident)
+        click.echo(f"{row['id']:>5}  {row['reported']}  {row['status']:<12} {row['type']:<8} "
+                   f"{'URGENT ' if row['urgent'] else ''}{row['school']} — {row['reporter']}"
+                   f"{'  [DRILL]' if row['drill'] else ''}")
+
+
+@incidents.command("show")
+@click.argument("incident_id")
+@click.option("--district", "district_id", default=None, help="District id (when several are served).")
+def incidents_show(incident_id: str, district_id: str | None) -> None:
+    services = _services()
+    district = services.directory.get(district_id) if district_id else services.directory.single
+    incident = services.incidents.get(district.id, incident_id)
+    if incident is None:
+        click.echo(f"No incident {incident_id} in {district.id}.", err=True)
+        sys.exit(1)
+    for name, value in _incident_summary(district, incident).items():
+        click.echo(f"{name:>16}: {value}")
+    for name, value in incident.details.items():
+        click.echo(f"{name:>16}: {value}")
+    click.echo("timeline:")
+    for event in services.incidents.timeline(district.id, incident.id):
+        when = district.local(event["t"]).strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"  {when}  {event['kind']:<12} {event['text']}")
+
+
+@incidents.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--drills", is_flag=True, help="Include drills.")
+def incidents_export(fmt: str, drills: bool) -> None:
+    services = _services()
+    rows = []
+    for district, incident in _incident_rows(services, drills):
+        row = _incident_summary(district, incident)
+        row["details"] = incident.details
+        row["timeline"] = [{"time": district.local(e["t"]).isoformat(timespec="seconds"), "kind": e["kind"],
+                            "text": e["text"]} for e in services.incidents.timeline(district.id, incident.id)]
+        rows.append(row)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    out = io.StringIO()
+    fields = ["district", "id", "type", "drill", "status", "urgent", "school", "reporter", "reported",
+              "acknowledged_by", "acknowledged", "closed", "details"]
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "details": json.dumps(row["details"], ensure_ascii=False)})
+    click.echo(out.getvalue(), nl=False)
+
+
+@main.group()
+def requests() -> None:
+    """Office requests from the family line (emergency-contact updates, concerns, call-backs)."""
+
+
+def request_rows(services, status: str | None = None) -> list[dict]:
+    rows = []
+    for district in services.directory.districts:
+        for request in services.requests.list(district.id, status=status):
+            school = district.schools.get(request.school or "")
+            rows.append({
+                "district": district.id, "reference": request.reference, "type": request.type,
+                "status": request.status, "received": district.local(request.created).isoformat(timespec="seconds"),
+                "school": school.name if school else "", "language": request.language,
+                "caller": request.caller or "anonymous", **{k: v or "" for k, v in request.fields.items()},
+            })
+    return rows
+
+
+@requests.command("list")
+@click.option("--status", type=click.Choice(["new", "processed"]), default=None)
+def requests_list(status: str | None) -> None:
+    services = _services()
+    for row in request_rows(services, status):
+        click.echo(f"{row['reference']:>6}  {row['received']}  {row['status']:<9} {row['type']:<15} "
+                   f"{row['school']}")
+
+
+@requests.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--status", type=click.Choice(["new", "processed"]), default=None)
+def requests_export(fmt: str, status: str | None) -> None:
+    services = _services()
+    rows = request_rows(services, status)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    fields: list[str] = []
+    for row in rows:
+        fields += [k for k in row if k not in fields]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields or ["reference"])
+    writer.writeheader()
+    writer.writerows(rows)
+    click.echo(out.getvalue(), nl=False)
+
+
+@main.command()
+def purge() -> None:
+    """Delete what the districts' retention says is too old (processed requests, old incidents)."""
+    from .retention import purge as run
+
+    summary = run(_services())
+    for district_id, counts in summary.items():
+        click.echo(f"{district_id}: deleted {counts['requests']} processed requests, {counts['incidents']} incidents")
+
+
+@main.group()
+def admin() -> None:
+    """Dashboard administration."""
+
+
+@admin.command("hash-password")
+@click.password_option()
+def hash_password(password: str) -> None:
+    """Print a hash to put in HOTLINE_ADMIN_PASSWORD_HASH."""
+    from werkzeug.security import generate_password_hash
+
+    click.echo(generate_password_hash(password))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""``hotline serve``: the whole hotline on one machine, with nothing installed but the package.
+
+An embedded Redis (append-only, under var/), an RQ worker (a child process, restarted if it
+dies) and the web server, with the demo district and no Twilio account: outbound texts and calls
+go to the dry-run outbox (``hotline outbox``, ``hotline sim``, the dashboard). Ctrl-C stops the
+web server, then the worker, then Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+from werkzeug.serving import make_server
+
+from .problems import ConfigError
+from .redis_server import EmbeddedRedis
+from .settings import Settings, local_secret
+
+
+def prepare(settings: Settings, host: str, port: int) -> tuple[Settings, dict[str, Path]]:
+    """Fill in what a local run needs and a deployment would set: tokens and keys under var/."""
+    made: dict[str, Path] = {}
+    var = settings.var_dir
+    changes: dict = {"environment": settings.environment if os.environ.get("HOTLINE_ENV") else "development"}
+    if not settings.twilio_auth_token:
+        token, made["Twilio auth token (the simulator signs with it)"] = local_secret(var, "dev-auth-token")
+        changes["twilio_auth_token"] = token
+    if not settings.secret_key:
+        changes["secret_key"], _ = local_secret(var, "secret-key")
+    if not settings.admin_password_hash:
+        from werkzeug.security import generate_password_hash
+
+        password, made["dashboard password"] = local_secret(var, "admin-password")
+        changes["admin_password_hash"] = generate_password_hash(password)
+    if not settings.public_url:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        changes["public_url"] = f"http://{shown}:{port}"
+    return settings.replace(**changes), made
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "REDIS_URL": settings.redis_url or "",
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token or "",
+        "HOTLINE_DISTRICT": str(settings.district_path),
+        "HOTLINE_PUBLIC_URL": settings.public_url or "",
+        "HOTLINE_ENV": settings.environment,
+        "HOTLINE_SECRET_KEY": settings.secret_key or "",
+        "HOTLINE_VAR_DIR": str(settings.var_dir),
+    })
+    return env
+
+
+class WorkerProcess:
+    """`hotline worker` as a child process, started again if it dies."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.process: subprocess.Popen | None = None
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._supervise, name="worker-supervisor", daemon=True)
+
+    def start(self) -> None:
+        self._spawn()
+        self.thread.start()
+
+    def _spawn(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "hotline", "worker"], env=self.env,
+                                        start_new_session=True)
+
+    def _supervise(self) -> None:
+        while not self.stopping.wait(1.0):
+            if self.process and self.process.poll() is not None and not self.stopping.is_set():
+                click.echo(f"worker exited ({self.process.returncode}); starting a new one", err=True)
+                self._spawn()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self.stopping.set()
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)      # RQ's warm shutdown: finish the current job
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    from .app import create_app
+
+    settings, made = prepare(settings, host, port)
+    redis_server = None
+    if not settings.redis_url:
+        redis_server = EmbeddedRedis(settings.var_dir / "redis")
+        settings = settings.replace(redis_url=redis_server.start())
+        click.echo(f"Redis: embedded, data in {redis_server.data_dir} ({settings.redis_url})")
+    else:
+        click.echo(f"Redis: {settings.redis_url}")
+    worker = None
+    try:
+        try:
+            app = create_app(settings)
+        except ConfigError as exc:
+            click.echo("The hotline cannot start:\n" + "\n".join(f"  {p}" for p in exc.problems), err=True)
+            raise SystemExit(2)
+        worker = WorkerProcess(child_environment(settings))
+        worker.start()
+        server = make_server(host, port, app, threaded=True)
+        _banner(app, settings, made, server.server_port)
+        stop = threading.Event()
+
+        def request_stop(signum, frame):
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
+        thread.start()
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        click.echo("\nStopping: web server, worker, Redis...")
+        server.shutdown()
+    finally:
+        if worker:
+            worker.stop()
+        if redis_server:
+            redis_server.stop()
+    click.echo("Stopped.")
+
+
+def _banner(app, settings: Settings, made: dict[str, Path], port: int) -> None:
+    services = app.extensions["hotline"]
+    base = settings.public_url
+    click.echo(f"Safe Haven Hotline is running on {base}  (Ctrl-C to stop)")
+    for district in services.directory.districts:
+        lines = ", ".join(f"{line.name} {line.number}" for line in district.lines)
+        click.echo(f"  {district.name}: {lines}")
+    click.echo(f"  Twilio: {'dry run (no account): messages go to the outbox' if settings.dry_run else 'live'}")
+    click.echo(f"  Health: {base}/healthz   Dashboard: {base}/admin   Phone simulator: {base}/sim or `hotline sim`")
+    for what, path in made.items():
+        click.echo(f"  {what}: {path}")
+    time.sleep(0)

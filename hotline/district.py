@@ -1,0 +1,556 @@
+"""The district model: lines, contacts, schools, staff roster, languages, hours and escalation policy.
+
+A district file is YAML (documented in docs/districts.md, example in districts/demo.yaml).
+``load_directory`` reads one file or a folder of them; every problem names the file, the key
+and the fix, and all problems are collected before anything is raised so ``hotline check`` can
+print them together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from .durations import parse_duration
+from .phones import InvalidNumber, to_e164
+from .problems import ConfigError, Problem
+
+LINE_KINDS = ("staff", "family")
+CHANNELS = ("sms", "voice")
+CONTACT_ROLES = (
+    "legal",          # the legal office: every district needs one
+    "legal_backup",   # backup counsel
+    "safety",         # Department of Safety / school police
+    "designee",       # the superintendent or designee
+    "civil_rights",   # receives families' concerns
+    "liaison",        # the family liaison line (talk to a person)
+    "interpreter",    # an interpreter line for languages without a voice
+    "other",
+)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS_RANGE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Line:
+    number: str
+    kind: str
+    name: str
+    entry: str | None = None                       # flow started by a message that is no keyword
+    keywords: dict[str, str] = field(default_factory=dict)  # keyword id -> flow id (overrides)
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    name: str
+    number: str
+    role: str
+    hours: str | None = None   # a key of office_hours; None means always reachable
+
+
+@dataclass(frozen=True)
+class School:
+    id: str
+    name: str
+    office: str | None = None   # the school office's number (emergency-contact updates)
+    leader: str | None = None   # a roster number: told of every incident at the school
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    number: str
+    name: str
+    role: str
+    school: str | None
+
+
+@dataclass(frozen=True)
+class Notify:
+    contact: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Tier:
+    notify: tuple[Notify, ...]
+    wait: float
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    tiers: tuple[Tier, ...]
+    after_hours_tiers: tuple[Tier, ...]
+    rounds: int
+    drill_contacts: tuple[str, ...]
+    tell_school_leader: bool = True
+
+    def tiers_for(self, legal_open: bool) -> tuple[Tier, ...]:
+        return self.tiers if legal_open or not self.after_hours_tiers else self.after_hours_tiers
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    weekly: dict[int, tuple[tuple[dt.time, dt.time], ...]]
+    closed: frozenset[dt.date] = frozenset()
+
+    def is_open(self, moment: dt.datetime) -> bool:
+        if moment.date() in self.closed:
+            return False
+        now = moment.time()
+        return any(start <= now < end for start, end in self.weekly.get(moment.weekday(), ()))
+
+
+@dataclass(frozen=True)
+class Retention:
+    family_sessions: float = 24 * 3600
+    processed_requests: float = 30 * 86400
+    incidents: float | None = None  # None: kept until the district removes them
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    phone: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class District:
+    id: str
+    name: str
+    timezone: ZoneInfo
+    region: str
+    default_language: str
+    languages: tuple[str, ...]
+    lines: tuple[Line, ...]
+    contacts: dict[str, Contact]
+    schools: dict[str, School]
+    roster: dict[str, StaffMember]
+    office_hours: dict[str, OfficeHours]
+    escalation: EscalationPolicy
+    staff_code: str | None
+    twilio_answers_reserved_words: bool
+    retention: Retention
+    resources: tuple[Resource, ...]
+    source: Path
+    flows_dir: Path | None = None
+    messages_dir: Path | None = None
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(self.timezone)
+
+    def local(self, timestamp: float) -> dt.datetime:
+        return dt.datetime.fromtimestamp(timestamp, self.timezone)
+
+    def is_open(self, hours: str | None, moment: dt.datetime | None = None) -> bool:
+        if hours is None:
+            return True
+        return self.office_hours[hours].is_open(moment or self.now())
+
+    def contacts_with_role(self, role: str) -> list[Contact]:
+        return [c for c in self.contacts.values() if c.role == role]
+
+    def first_contact(self, role: str) -> Contact | None:
+        found = self.contacts_with_role(role)
+        return found[0] if found else None
+
+    def contact_by_number(self, number: str) -> list[Contact]:
+        return [c for c in self.contacts.values() if c.number == number]
+
+    def line(self, number: str) -> Line | None:
+        return next((line for line in self.lines if line.number == number), None)
+
+    def line_of_kind(self, kind: str) -> Line | None:
+        return next((line for line in self.lines if line.kind == kind), None)
+
+    def school_leader(self, school_id: str | None) -> str | None:
+        school = self.schools.get(school_id or "")
+        return school.leader if school else None
+
+    def legal_open(self, moment: dt.datetime | None = None) -> bool:
+        legal = self.first_contact("legal")
+        return self.is_open(legal.hours if legal else None, moment)
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Every district a deployment serves, found by the Twilio number a request was sent to."""
+
+    districts: tuple[District, ...]
+
+    def by_number(self, number: str) -> tuple[District, Line] | None:
+        for district in self.districts:
+            line = district.line(number)
+            if line:
+                return district, line
+        return None
+
+    def get(self, district_id: str) -> District:
+        for district in self.districts:
+            if district.id == district_id:
+                return district
+        raise KeyError(district_id)
+
+    @property
+    def single(self) -> District:
+        return self.districts[0]
+
+
+class _Reader:
+    """Walks one district file, collecting problems that name the file and the key."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def problem(self, key: str, message: str, fix: str = "") -> None:
+        self.problems.append(Problem(str(self.path), key, message, fix))
+
+    def mapping(self, data: Any, key: str, required: bool = True) -> dict:
+        if data is None and not required:
+            return {}
+        if not isinstance(data, dict):
+            self.problem(key, "is missing" if data is None else f"should be a mapping, not {type(data).__name__}",
+                         "see docs/districts.md for the layout")
+            return {}
+        return data
+
+    def text(self, data: dict, key: str, path: str, required: bool = True, default: str | None = None) -> str | None:
+        value = data.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.problem(f"{path}.{key}" if path else key, "is missing", "add it (see docs/districts.md)")
+            return default
+        if isinstance(value, (dict, list)):
+            self.problem(f"{path}.{key}" if path else key, "should be text", "write a single value")
+            return default
+        return str(value).strip()
+
+    def number(self, value: Any, key: str, region: str) -> str | None:
+        try:
+            return to_e164(value, region)
+        except InvalidNumber:
+            self.problem(key, f"{value!r} is not a valid phone number",
+                         "write it in international form, e.g. +13035550100")
+            return None
+
+    def duration(self, value: Any, key: str, default: float) -> float:
+        if value is None:
+            return default
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.problem(key, str(exc), "write e.g. 45s, 3m or 12h")
+            return default
+
+
+def _hours(reader: _Reader, data: Any, key: str) -> OfficeHours:
+    weekly: dict[int, list[tuple[dt.time, dt.time]]] = {}
+    closed: set[dt.date] = set()
+    for day_key, value in reader.mapping(data, key).items():
+        day_key = str(day_key).lower()
+        if day_key == "closed":
+            for item in value or []:
+                try:
+                    closed.add(item if isinstance(item, dt.date) else dt.date.fromisoformat(str(item)))
+                except ValueError:
+                    reader.problem(f"{key}.closed", f"{item!r} is not a date", "write dates as 2026-12-25")
+            continue
+        days = {"weekdays": range(5), "weekend": range(5, 7), "daily": range(7)}.get(day_key)
+        if days is None:
+            if day_key not in WEEKDAYS:
+                reader.problem(f"{key}.{day_key}", "is not a day",
+                               f"use {', '.join(WEEKDAYS)}, weekdays, weekend, daily or closed")
+                continue
+            days = [WEEKDAYS.index(day_key)]
+        ranges = value if isinstance(value, list) else [value]
+        for text in ranges:
+            match = _HOURS_RANGE.match(str(text).strip())
+            if not match:
+                reader.problem(f"{key}.{day_key}", f"{text!r} is not a time range", 'write e.g. "07:30-17:00"')
+                continue
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            try:
+                start, end = dt.time(h1, m1), dt.time(23, 59, 59) if (h2, m2) == (24, 0) else dt.time(h2, m2)
+            except ValueError:
+                reader.problem(f"{key}.{day_key}", f"{text!r} is not a time range", 'write e.g. "07:30-17:00"')
+                continue
+            for day in days:
+                weekly.setdefault(day, []).append((start, end))
+    return OfficeHours({d: tuple(r) for d, r in weekly.items()}, frozenset(closed))
+
+
+def _tiers(reader: _Reader, data: Any, key: str, contacts: dict[str, Contact], default_wait: float) -> tuple[Tier, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list) or not data:
+        reader.problem(key, "should be a list of tiers", "see docs/districts.md, 'escalation'")
+        return ()
+    tiers = []
+    for index, item in enumerate(data):
+        tier_key = f"{key}[{index}]"
+        item = reader.mapping(item, tier_key)
+        notify = []
+        for entry in item.get("notify") or []:
+            parts = str(entry).split()
+            contact_id = parts[0] if parts else ""
+            channel = parts[1] if len(parts) > 1 else "sms"
+            if contact_id not in contacts:
+                reader.problem(f"{tier_key}.notify", f"{contact_id!r} is not a contact",
+                               f"use one of: {', '.join(contacts) or '(no contacts defined)'}")
+                continue
+            if channel not in CHANNELS or len(parts) > 2:
+                reader.problem(f"{tier_key}.notify", f"{entry!r}: the channel should be sms or voice",
+                               'write e.g. "legal_office sms"')
+                continue
+            notify.append(Notify(contact_id, channel))
+        if not notify:
+            reader.problem(f"{tier_key}.notify", "names nobody", 'list contacts, e.g. ["legal_office sms"]')
+        tiers.append(Tier(tuple(notify), reader.duration(item.get("wait"), f"{tier_key}.wait", default_wait)))
+    return tuple(tiers)
+
+
+def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District | None, list[Problem]]:
+    """Read one district file. Returns the district (None when it cannot be used) and its problems."""
+    reader = _Reader(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        reader.problem("(file)", f"cannot be read: {exc.strerror}", "check HOTLINE_DISTRICT")
+        return None, reader.problems
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        reader.problem(where, f"is not valid YAML: {getattr(exc, 'problem', exc)}", "fix the indentation or quoting")
+        return None, reader.problems
+    root = reader.mapping(raw, "(file)")
+    info = reader.mapping(root.get("district"), "district")
+
+    district_id = reader.text(info, "id", "district", default="district")
+    if district_id and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", district_id):
+        reader.problem("district.id", f"{district_id!r} should be lower-case letters, digits, - or _",
+                       "e.g. demo or denver")
+    name = reader.text(info, "name", "district", default=district_id)
+    region = (reader.text(info, "country", "district", required=False, default="US") or "US").upper()
+    tz_name = reader.text(info, "timezone", "district", default="UTC")
+    try:
+        timezone = ZoneInfo(tz_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        reader.problem("district.timezone", f"{tz_name!r} is not a time zone", "use an IANA name, e.g. America/Denver")
+        timezone = ZoneInfo("UTC")
+
+    known = set(known_languages)
+    languages = info.get("languages") or []
+    if not isinstance(languages, list) or not languages:
+        reader.problem("district.languages", "should list at least one language", "e.g. [en, es]")
+        languages = ["en"]
+    for code in languages:
+        if str(code) not in known:
+            reader.problem("district.languages", f"{code!r} is not a language the hotline has messages for",
+                           f"use one of {', '.join(sorted(known))}, or add messages/{code}.yaml")
+    languages = [str(code) for code in languages if str(code) in known] or ["en"]
+    default_language = reader.text(info, "default_language", "district", required=False, default=languages[0])
+    if default_language not in languages:
+        reader.problem("district.default_language", f"{default_language!r} is not in district.languages",
+                       "add it to district.languages or pick one listed there")
+        default_language = languages[0]
+
+    staff_code = info.get("staff_code")
+    if staff_code is not None and not re.fullmatch(r"\d{4,8}", str(staff_code)):
+        reader.problem("district.staff_code", "should be 4 to 8 digits", 'e.g. "4821" (quoted)')
+        staff_code = None
+
+    office_hours = {str(k): _hours(reader, v, f"office_hours.{k}")
+                    for k, v in reader.mapping(root.get("office_hours"), "office_hours", required=False).items()}
+
+    contacts: dict[str, Contact] = {}
+    for contact_id, item in reader.mapping(root.get("contacts"), "contacts").items():
+        key = f"contacts.{contact_id}"
+        item = reader.mapping(item, key)
+        role = reader.text(item, "role", key, default="other")
+        if role not in CONTACT_ROLES:
+            reader.problem(f"{key}.role", f"{role!r} is not a role", f"use one of {', '.join(CONTACT_ROLES)}")
+        number = reader.number(item.get("number"), f"{key}.number", region) if item.get("number") else None
+        if number is None and item.get("number") is None:
+            reader.problem(f"{key}.number", "is missing", "add the contact's phone number, e.g. +13035550110")
+        hours = item.get("hours")
+        if hours is not None and str(hours) not in office_hours:
+            reader.problem(f"{key}.hours", f"{hours!r} is not in office_hours",
+                           f"use one of {', '.join(office_hours) or '(define office_hours first)'}")
+            hours = None
+        if number:
+            contacts[str(contact_id)] = Contact(str(contact_id), reader.text(item, "name", key, default=str(contact_id)),
+                                                number, role, str(hours) if hours is not None else None)
+    if not any(c.role == "legal" for c in contacts.values()):
+        reader.problem("contacts", "has no legal contact (role: legal)",
+                       "add the legal office: contacts: {legal_office: {name: ..., number: ..., role: legal}}")
+
+    roster: dict[str, StaffMember] = {}
+    schools: dict[str, School] = {}
+    for school_id, item in reader.mapping(root.get("schools"), "schools", required=False).items():
+        key = f"schools.{school_id}"
+        item = reader.mapping(item, key)
+        office = reader.number(item["office"], f"{key}.office", region) if item.get("office") else None
+        leader = reader.number(item["leader"], f"{key}.leader", region) if item.get("leader") else None
+        schools[str(school_id)] = School(str(school_id), reader.text(item, "name", key, default=str(school_id)),
+                                         office, leader)
+    for raw_number, item in reader.mapping(root.get("roster"), "roster", required=False).items():
+        key = f"roster.{raw_number}"
+        number = reader.number(raw_number, key, region)
+        item = reader.mapping(item, key)
+        school = item.get("school")
+        if school is not None and str(school) not in schools:
+            reader.problem(f"{key}.school", f"{school!r} is not in schools",
+                           f"use one of {', '.join(schools) or '(define schools first)'}")
+            school = None
+        if number:
+            if number in roster:
+                reader.problem(key, "is listed twice in the roster", "keep one entry per number")
+            roster[number] = StaffMember(number, reader.text(item, "name", key, default="Staff"),
+                                         reader.text(item, "role", key, required=False, default="staff"),
+                                         str(school) if school is not None else None)
+    for school in schools.values():
+        if school.leader and school.leader not in roster:
+            reader.problem(f"schools.{school.id}.leader", "is not a number in the roster",
+                           "add the school leader to the roster")
+
+    lines: list[Line] = []
+    seen_numbers: set[str] = set()
+    raw_lines = root.get("lines")
+    if not isinstance(raw_lines, list) or not raw_lines:
+        reader.problem("lines", "should list at least one line", "see docs/districts.md, 'lines'")
+        raw_lines = []
+    for index, item in enumerate(raw_lines):
+        key = f"lines[{index}]"
+        item = reader.mapping(item, key)
+        number = reader.number(item.get("number"), f"{key}.number", region)
+        kind = reader.text(item, "kind", key, default="family")
+        if kind not in LINE_KINDS:
+            reader.problem(f"{key}.kind", f"{kind!r} is not a line kind", f"use {' or '.join(LINE_KINDS)}")
+            continue
+        if number in seen_numbers:
+            reader.problem(f"{key}.number", f"{number} is listed twice", "give every line its own Twilio number")
+            continue
+        if number:
+            seen_numbers.add(number)
+            keywords = reader.mapping(item.get("keywords"), f"{key}.keywords", required=False)
+            lines.append(Line(number, kind, reader.text(item, "name", key, required=False, default=f"{kind} line"),
+                              item.get("entry"), {str(k): str(v) for k, v in keywords.items()}))
+
+    escalation = reader.mapping(root.get("escalation"), "escalation", required=False)
+    default_wait = reader.duration(escalation.get("wait"), "escalation.wait", 180.0)
+    tiers = _tiers(reader, escalation.get("tiers"), "escalation.tiers", contacts, default_wait)
+    if not tiers:
+        # The issue's default: legal and safety at once; after the wait, a call to both and backup counsel.
+        legal = [c.id for c in contacts.values() if c.role == "legal"][:1]
+        safety = [c.id for c in contacts.values() if c.role == "safety"][:1]
+        backup = [c.id for c in contacts.values() if c.role == "legal_backup"][:1]
+        designee = [c.id for c in contacts.values() if c.role == "designee"][:1]
+        first = tuple(Notify(c, "sms") for c in legal + safety)
+        second = tuple(Notify(c, "voice") for c in legal + safety) + tuple(Notify(c, "sms") for c in backup)
+        third = tuple(Notify(c, ch) for c in designee for ch in CHANNELS)
+        tiers = tuple(Tier(n, default_wait) for n in (first, second, third) if n)
+    after_hours = _tiers(reader, escalation.get("after_hours_tiers"), "escalation.after_hours_tiers", contacts,
+                         default_wait)
+    rounds = escalation.get("rounds", 2)
+    if not isinstance(rounds, int) or isinstance(rounds, bool) or not 1 <= rounds <= 10:
+        reader.problem("escalation.rounds", f"{rounds!r} should be a whole number from 1 to 10",
+                       "how many times the tiers repeat before the reporter is told nobody answered")
+        rounds = 2
+    drill_contacts = escalation.get("drill_contacts") or [c.id for c in contacts.values() if c.role == "legal"][:1]
+    for contact_id in drill_contacts:
+        if contact_id not in contacts:
+            reader.problem("escalation.drill_contacts", f"{contact_id!r} is not a contact",
+                           f"use one of {', '.join(contacts)}")
+    policy = EscalationPolicy(tiers, after_hours, rounds,
+                              tuple(c for c in drill_contacts if c in contacts),
+                              bool(escalation.get("tell_school_leader", True)))
+
+    retention_raw = reader.mapping(root.get("retention"), "retention", required=False)
+    incidents_keep = retention_raw.get("incidents", "keep")
+    retention = Retention(
+        reader.duration(retention_raw.get("family_sessions"), "retention.family_sessions", 24 * 3600),
+        reader.duration(retention_raw.get("processed_requests"), "retention.processed_requests", 30 * 86400),
+        None if incidents_keep == "keep" else reader.duration(incidents_keep, "retention.incidents", 0) or None,
+    )
+
+    resources = []
+    for index, item in enumerate(root.get("resources") or []):
+        key = f"resources[{index}]"
+        item = reader.mapping(item, key)
+        phone = reader.number(item["phone"], f"{key}.phone", region) if item.get("phone") else None
+        resources.append(Resource(reader.text(item, "name", key, default="") or "", phone,
+                                  reader.text(item, "url", key, required=False)))
+
+    content = reader.mapping(root.get("content"), "content", required=False)
+    flows_dir = messages_dir = None
+    for content_key in ("flows", "messages"):
+        if content.get(content_key):
+            folder = (path.parent / str(content[content_key])).resolve()
+            if not folder.is_dir():
+                reader.problem(f"content.{content_key}", f"{folder} is not a folder",
+                               "give a folder relative to the district file")
+            elif content_key == "flows":
+                flows_dir = folder
+            else:
+                messages_dir = folder
+
+    if not lines:
+        return None, reader.problems
+    return District(
+        id=district_id or "district", name=name or "", timezone=timezone, region=region,
+        default_language=default_language, languages=tuple(languages), lines=tuple(lines), contacts=contacts,
+        schools=schools, roster=roster, office_hours=office_hours, escalation=policy,
+        staff_code=str(staff_code) if staff_code is not None else None,
+        twilio_answers_reserved_words=bool(info.get("twilio_answers_reserved_words", True)),
+        retention=retention, resources=tuple(resources), source=path,
+        flows_dir=flows_dir, messages_dir=messages_dir,
+    ), reader.problems
+
+
+def district_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+    return [path]
+
+
+def read_directory(path: Path, known_languages: Iterable[str]) -> tuple[Directory, list[Problem]]:
+    """All districts under ``path`` (a file or a folder) and every problem found in them."""
+    known = list(known_languages)
+    problems: list[Problem] = []
+    files = district_files(path)
+    if not files:
+        problems.append(Problem(str(path), "(folder)", "holds no district files", "add a <district>.yaml"))
+    districts: list[District] = []
+    owner_of_number: dict[str, str] = {}
+    for file in files:
+        district, found = load_district(file, known)
+        problems.extend(found)
+        if district is None:
+            continue
+        if any(d.id == district.id for d in districts):
+            problems.append(Problem(str(file), "district.id", f"{district.id!r} is used by another district file",
+                                    "give each district its own id"))
+            continue
+        for line in district.lines:
+            if line.number in owner_of_number:
+                problems.append(Problem(str(file), "lines", f"{line.number} is also a line of "
+                                        f"{owner_of_number[line.number]}", "give every line its own Twilio number"))
+            owner_of_number[line.number] = str(file)
+        districts.append(district)
+    return Directory(tuple(districts)), problems
+
+
+def load_directory(path: Path, known_languages: Iterable[str]) -> Directory:
+    directory, problems = read_directory(path, known_languages)
+    errors = [p for p in problems if not p.warning]
+    if errors or not directory.districts:
+        raise ConfigError(errors or [Problem(str(path), "(file)", "defines no usable district", "")])
+    return directory

@@ -1,0 +1,55 @@
+"""GET /healthz (Redis reachable, a worker seen recently, queue depth) and GET /heartbeat (no
+escalation stuck): for load balancers and a district's own monitoring. 503 when unhealthy."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+from flask import Blueprint, current_app, jsonify
+from rq import Worker
+
+from .reconciler import heartbeat
+
+bp = Blueprint("health", __name__)
+
+WORKER_SEEN_WITHIN = 120   # seconds
+
+
+def _services():
+    return current_app.extensions["hotline"]
+
+
+def worker_report(services) -> dict:
+    workers = Worker.all(queue=services.queue)
+    now = time.time()
+    seen = [w for w in workers if w.last_heartbeat and now - w.last_heartbeat.timestamp() < WORKER_SEEN_WITHIN]
+    return {"workers": len(seen), "queue_depth": services.queue.count,
+            "scheduled": services.queue.scheduled_job_registry.count,
+            "failed": services.queue.failed_job_registry.count}
+
+
+@bp.get("/healthz")
+def healthz():
+    services = _services()
+    report: dict = {"redis": False}
+    try:
+        services.redis.ping()
+        report["redis"] = True
+        report.update(worker_report(services))
+    except (redis.RedisError, OSError) as exc:
+        report["error"] = type(exc).__name__
+    healthy = report["redis"] and report.get("workers", 0) > 0
+    report["ok"] = healthy
+    return jsonify(report), 200 if healthy else 503
+
+
+@bp.get("/heartbeat")
+def escalation_heartbeat():
+    services = _services()
+    try:
+        healthy, report = heartbeat(services)
+    except (redis.RedisError, OSError) as exc:
+        healthy, report = False, {"error": type(exc).__name__}
+    report["ok"] = healthy
+    return jsonify(report), 200 if healthy else 503

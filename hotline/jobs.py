@@ -1,0 +1,105 @@
+"""RQ jobs: module-level functions taking primitives, each a thin entry into the module that does
+the work. Retries use RQ's own Retry (with backoff); timers use RQ's scheduler (enqueue_in).
+
+Job settings are tuned so a worker killed mid-job is noticed in seconds (see worker.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rq import Retry, get_current_job
+
+from .services import Services, current
+
+JOB_TIMEOUT = 60            # seconds; a REST call times out long before (HOTLINE_REST_TIMEOUT)
+RESULT_TTL = 3600
+FAILURE_TTL = 7 * 86400
+
+
+def retry_policy(services: Services) -> Retry:
+    """429s, 5xx and timeouts: try again after each interval (default 2, 5, 15, 30 s), then fall back."""
+    intervals = list(services.settings.retry_intervals)
+    return Retry(max=len(intervals), interval=intervals)
+
+
+def enqueue(services: Services, func, *args):
+    return services.queue.enqueue(func, *args, job_timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL,
+                                  failure_ttl=FAILURE_TTL, retry=retry_policy(services))
+
+
+def enqueue_in(services: Services, seconds: float, func, *args):
+    return services.queue.enqueue_in(dt.timedelta(seconds=max(0.0, seconds)), func, *args, job_timeout=JOB_TIMEOUT,
+                                     result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, retry=retry_policy(services))
+
+
+def _retries_left() -> int:
+    job = get_current_job()
+    return int(job.retries_left or 0) if job else 0
+
+
+# --- Escalation ---------------------------------------------------------------------------------
+
+def run_tier(district_id: str, incident_id: str, tier: int, round_: int) -> str:
+    from . import escalation
+
+    return escalation.run_tier(current(), district_id, incident_id, tier, round_)
+
+
+def deliver(district_id: str, incident_id: str, contact_id: str, channel: str, tier: int, round_: int) -> str:
+    from . import escalation
+
+    return escalation.deliver(current(), district_id, incident_id, contact_id, channel, tier, round_,
+                              retries_left=_retries_left())
+
+
+def give_up(district_id: str, incident_id: str) -> str:
+    from . import escalation
+
+    return escalation.give_up(current(), district_id, incident_id)
+
+
+def notify_reporter(district_id: str, incident_id: str, message: str, purpose: str, extra: dict) -> str:
+    from . import escalation
+
+    return escalation.notify_reporter(current(), district_id, incident_id, message, purpose, extra)
+
+
+def notify_contacts(district_id: str, incident_id: str, message: str, purpose: str, exclude: list,
+                    extra: dict) -> int:
+    from . import escalation
+
+    return escalation.notify_contacts(current(), district_id, incident_id, message, purpose, list(exclude), extra)
+
+
+# --- Family line --------------------------------------------------------------------------------
+
+def notify_office(district_id: str, reference: str) -> str:
+    from . import office_notice
+
+    return office_notice.notify_office(current(), district_id, reference)
+
+
+# --- Conversations and upkeep -------------------------------------------------------------------
+
+def schedule_sms_timeout(services: Services, district_id: str, line: str, number: str, seq: int,
+                         seconds: float) -> None:
+    enqueue_in(services, seconds, sms_timeout, district_id, line, number, seq)
+
+
+def sms_timeout(district_id: str, line: str, number: str, seq: int) -> str:
+    from . import timeouts
+
+    return timeouts.run_sms_timeout(current(), district_id, line, number, seq)
+
+
+def reconcile() -> dict:
+    from . import reconciler
+
+    return reconciler.reconcile(current())
+
+
+def purge() -> dict:
+    from . import retention
+
+    return retention.purge(current())

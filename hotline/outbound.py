@@ -1,0 +1,182 @@
+"""The one place that talks to Twilio's REST API, or, without credentials, to the dry-run outbox.
+
+Every call has a timeout (the twilio client has none by default), and every Twilio answer comes
+back as a SendResult the callers act on: retry on 429/20429, 5xx and timeouts; never retry an
+opted-out (21610) or invalid (21211) number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from dataclasses import asdict, dataclass
+
+import redis
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from .phones import mask
+from .settings import Settings
+from .store import key
+
+log = logging.getLogger(__name__)
+
+OUTBOX_KEY = key("outbox")
+OUTBOX_LIMIT = 2000
+
+# Twilio error codes that say "this number will not work", whatever we retry.
+# https://www.twilio.com/docs/api/errors
+PERMANENT_CODES = {
+    21211: "invalid 'To' number",
+    21214: "'To' number cannot be reached",
+    21408: "region not enabled for this account",
+    21610: "recipient has opted out (replied STOP)",
+    21612: "cannot route to this number",
+    21614: "'To' is not a mobile number",
+    30003: "unreachable handset",
+    30005: "unknown or inactive number",
+    30006: "landline or unreachable carrier",
+    30007: "filtered by the carrier",
+}
+RATE_LIMIT_CODES = {20429, 14107}
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    sid: str | None = None
+    status: str | None = None
+    error_code: int | None = None
+    http_status: int | None = None
+    reason: str = ""
+    retryable: bool = False
+    dry_run: bool = False
+    # The request may have reached Twilio (it timed out waiting for the answer): before trying
+    # again, ask Twilio whether it was sent (ledger.py).
+    uncertain: bool = False
+
+    @property
+    def opted_out(self) -> bool:
+        return self.error_code == 21610
+
+
+def classify_error(status: int | None, code: int | None, message: str) -> SendResult:
+    if code in PERMANENT_CODES:
+        return SendResult(False, error_code=code, http_status=status, reason=PERMANENT_CODES[code])
+    retryable = status in (None, 429) or (status or 0) >= 500 or code in RATE_LIMIT_CODES
+    return SendResult(False, error_code=code, http_status=status, reason=message[:200], retryable=retryable)
+
+
+def never_sent(exc: Exception) -> bool:
+    """True when the request certainly did not reach Twilio (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    return isinstance(exc, requests.ConnectionError) and any(
+        name in repr(exc) for name in ("NewConnectionError", "NameResolutionError", "Connection refused"))
+
+
+class Outbound:
+    def __init__(self, settings: Settings, store: redis.Redis):
+        self.settings = settings
+        self.store = store
+        self._client: Client | None = None
+
+    @property
+    def dry_run(self) -> bool:
+        return self.settings.dry_run
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            http = TwilioHttpClient(timeout=self.settings.rest_timeout)
+            self._client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=http)
+            if self.settings.twilio_api_base_url:
+                self._client.api.base_url = self.settings.twilio_api_base_url.rstrip("/")
+        return self._client
+
+    def send_sms(self, from_: str, to: str, body: str, status_callback: str | None = None,
+                 media_url: list[str] | None = None) -> SendResult:
+        params = {"from_": from_, "to": to, "body": body}
+        if status_callback:
+            params["status_callback"] = status_callback
+        if media_url:
+            params["media_url"] = media_url
+        if self.dry_run:
+            return self._to_outbox("sms", from_, to, body=body)
+        return self._call("sms", to, lambda: self.client.messages.create(**params))
+
+    def place_call(self, from_: str, to: str, url: str, status_callback: str | None = None,
+                   timeout: int = 30) -> SendResult:
+        params = {"from_": from_, "to": to, "url": url, "timeout": timeout}
+        if status_callback:
+            params["status_callback"] = status_callback
+            params["status_callback_event"] = ["initiated", "ringing", "answered", "completed"]
+        if self.dry_run:
+            return self._to_outbox("call", from_, to, url=url)
+        return self._call("call", to, lambda: self.client.calls.create(**params))
+
+    def find_sms(self, from_: str, to: str, since: float, marker: str) -> str | None:
+        """The sid of a message already sent from ``from_`` to ``to`` since ``since`` whose body has
+        ``marker``: how a job that died mid-send learns whether Twilio got its request."""
+        if self.dry_run:
+            for item in self.outbox():
+                if item["kind"] == "sms" and item["from"] == from_ and item["to"] == to \
+                        and item["time"] >= since - 1 and marker in item.get("body", ""):
+                    return item["sid"]
+            return None
+        after = dt.datetime.fromtimestamp(since - 86400, dt.timezone.utc)
+        messages = self.client.messages.list(from_=from_, to=to, date_sent_after=after, limit=50)
+        for message in messages:
+            if marker in (message.body or ""):
+                return message.sid
+        return None
+
+    def find_call(self, from_: str, to: str, since: float, marker: str) -> str | None:
+        """As find_sms, for a call whose webhook URL carries ``marker``."""
+        if self.dry_run:
+            for item in self.outbox():
+                if item["kind"] == "call" and item["from"] == from_ and item["to"] == to \
+                        and item["time"] >= since - 1 and marker in item.get("url", ""):
+                    return item["sid"]
+            return None
+        after = dt.datetime.fromtimestamp(since - 86400, dt.timezone.utc)
+        for call in self.client.calls.list(from_=from_, to=to, start_time_after=after, limit=50):
+            if getattr(call, "start_time", None) is None or call.start_time.timestamp() >= since - 60:
+                return call.sid
+        return None
+
+    def _call(self, kind: str, to: str, request) -> SendResult:
+        started = time.monotonic()
+        try:
+            resource = request()
+        except TwilioRestException as exc:
+            result = classify_error(exc.status, exc.code, exc.msg or "")
+        except Exception as exc:  # noqa: BLE001 — timeouts, resets, anything: a send must never crash a job
+            result = SendResult(False, reason=type(exc).__name__, retryable=True, uncertain=not never_sent(exc))
+        else:
+            result = SendResult(True, sid=resource.sid, status=getattr(resource, "status", None))
+        log.info("outbound %s to=%s ok=%s sid=%s code=%s retryable=%s in %.0fms", kind, mask(to), result.ok,
+                 result.sid, result.error_code, result.retryable, (time.monotonic() - started) * 1000)
+        return result
+
+    def _to_outbox(self, kind: str, from_: str, to: str, **fields) -> SendResult:
+        sid = ("SM" if kind == "sms" else "CA") + "dry" + uuid.uuid4().hex[:29]
+        item = {"kind": kind, "from": from_, "to": to, "sid": sid, "time": time.time(), **fields}
+        with self.store.pipeline() as pipe:
+            pipe.rpush(OUTBOX_KEY, json.dumps(item, ensure_ascii=False))
+            pipe.ltrim(OUTBOX_KEY, -OUTBOX_LIMIT, -1)
+            pipe.execute()
+        log.info("outbox %s to=%s sid=%s", kind, mask(to), sid)
+        return SendResult(True, sid=sid, status="queued", dry_run=True)
+
+    def outbox(self, start: int = 0) -> list[dict]:
+        return [json.loads(item) for item in self.store.lrange(OUTBOX_KEY, start, -1)]
+
+
+def result_as_dict(result: SendResult) -> dict:
+    return asdict(result)

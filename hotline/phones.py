@@ -1,0 +1,49 @@
+"""Phone numbers: parsed with phonenumbers into E.164, and masked for logs."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+class InvalidNumber(ValueError):
+    pass
+
+
+def to_e164(value: object, region: str = "US") -> str:
+    """The E.164 form of ``value`` (``+13035550100``); InvalidNumber if it is not a real number."""
+    text = str(value or "").strip()
+    if not text:
+        raise InvalidNumber("empty")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidNumber(str(exc)) from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidNumber(f"{text!r} is not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def try_e164(value: object, region: str = "US") -> str | None:
+    try:
+        return to_e164(value, region)
+    except InvalidNumber:
+        return None
+
+
+def national(e164: str) -> str:
+    """A number as people read it aloud in its own country: ``(303) 555-0110``."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def spoken_digits(e164: str) -> str:
+    """Digits separated so a text-to-speech voice reads them one by one."""
+    return " ".join(ch for ch in national(e164) if ch.isdigit())
+
+
+def mask(number: object) -> str:
+    """What a log may carry of a number: its last four digits at most."""
+    digits = "".join(ch for ch in str(number or "") if ch.isdigit())
+    return f"…{digits[-4:]}" if digits else "-"

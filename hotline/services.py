@@ -1,0 +1,154 @@
+"""The composition root: settings, districts, content (flows and catalogs), Redis, the queue and
+the outbound client, built once per process (the web app, a worker) and shared.
+
+Jobs are module-level functions taking primitives (RQ's rule); they reach these services through
+``current()``, which a worker builds from the environment and tests install explicitly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import redis
+from rq import Queue
+
+from . import content as content_paths
+from .district import Directory, District, read_directory
+from .engine import KeywordTable, Vocabulary, load_flows
+from .engine.flows import FlowSet
+from .incidents import IncidentStore
+from .lines import LineTable, load_lines
+from .messages import Catalogs, load_catalogs
+from .office_requests import RequestStore
+from .outbound import Outbound
+from .problems import ConfigError, Problem
+from .sessions import SessionStore
+from .settings import Settings, settings_from_env
+from .store import connect
+
+QUEUE_NAME = "hotline"
+
+
+@dataclass
+class Content:
+    """One set of flows and catalogs (the repository's, or a district's own copy)."""
+
+    flows: FlowSet
+    catalogs: Catalogs
+    lines: LineTable
+    keywords: KeywordTable
+    problems: list[Problem] = field(default_factory=list)
+
+
+def vocabulary(catalogs: Catalogs) -> Vocabulary:
+    from .actions import ACTIONS
+    from .facts import DIAL_TARGETS, FACTS, LISTS
+
+    english = catalogs.catalogs.get("en")
+    return Vocabulary(frozenset(ACTIONS), frozenset(FACTS), frozenset(LISTS), frozenset(DIAL_TARGETS),
+                      frozenset(english.entries) if english else frozenset(), check_keys=english is not None)
+
+
+def load_content(flows_dir: Path, messages_dir: Path) -> Content:
+    catalogs = load_catalogs(messages_dir)
+    flows = load_flows(flows_dir, vocabulary(catalogs))
+    lines, line_problems = load_lines(flows_dir / "lines.yaml", set(flows.flows))
+    keywords = KeywordTable(catalogs.keyword_words())
+    return Content(flows, catalogs, lines, keywords, catalogs.problems + flows.problems + line_problems)
+
+
+_content_cache: dict[tuple[Path, Path], Content] = {}
+
+
+def content_for_dirs(flows_dir: Path | None, messages_dir: Path | None) -> Content:
+    dirs = (flows_dir or content_paths.flows_dir(), messages_dir or content_paths.messages_dir())
+    if dirs not in _content_cache:
+        _content_cache[dirs] = load_content(*dirs)
+    return _content_cache[dirs]
+
+
+def check_configuration(settings: Settings) -> tuple[Directory, list[Problem]]:
+    """Every problem in the district files, the flows and the catalogs they use."""
+    base = content_for_dirs(None, None)
+    directory, problems = read_directory(settings.district_path, base.catalogs.codes)
+    problems = list(problems) + list(base.problems)
+    for district in directory.districts:
+        if district.flows_dir or district.messages_dir:
+            own = content_for_dirs(district.flows_dir, district.messages_dir)
+            problems += [p for p in own.problems if p not in problems]
+            for code in district.languages:
+                if code not in own.catalogs:
+                    problems.append(Problem(str(district.source), "district.languages",
+                                            f"{code!r} has no catalog in {district.messages_dir}",
+                                            f"add {code}.yaml there"))
+    return directory, problems
+
+
+class Services:
+    def __init__(self, settings: Settings, directory: Directory | None = None, clock=time.time):
+        self.settings = settings
+        self.clock = clock
+        if directory is None:
+            directory, problems = check_configuration(settings)
+            errors = [p for p in problems if not p.warning]
+            if errors or not directory.districts:
+                raise ConfigError(errors or [Problem(str(settings.district_path), "(file)", "defines no district",
+                                                     "see docs/districts.md")])
+        self.directory = directory
+
+    def content(self, district: District) -> Content:
+        return content_for_dirs(district.flows_dir, district.messages_dir)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        if not self.settings.redis_url:
+            raise RuntimeError("REDIS_URL is not set (hotline serve starts an embedded Redis and sets it)")
+        return connect(self.settings.redis_url)
+
+    @cached_property
+    def rq_redis(self) -> redis.Redis:
+        # RQ stores pickled jobs: its connection must not decode responses.
+        return redis.Redis.from_url(self.settings.redis_url, socket_timeout=5, socket_connect_timeout=0.5)
+
+    @cached_property
+    def queue(self) -> Queue:
+        return Queue(QUEUE_NAME, connection=self.rq_redis)
+
+    @cached_property
+    def outbound(self) -> Outbound:
+        return Outbound(self.settings, self.redis)
+
+    @cached_property
+    def sessions(self) -> SessionStore:
+        return SessionStore(self.redis)
+
+    @cached_property
+    def incidents(self) -> IncidentStore:
+        return IncidentStore(self.redis, self.clock)
+
+    @cached_property
+    def requests(self) -> RequestStore:
+        return RequestStore(self.redis, self.clock)
+
+    def url(self, path: str) -> str | None:
+        """An absolute URL Twilio can call, when the public URL is known."""
+        return f"{self.settings.public_url}{path}" if self.settings.public_url else None
+
+
+_current: Services | None = None
+
+
+def install(services: Services | None) -> None:
+    global _current
+    _current = services
+
+
+def current() -> Services:
+    """The services of this process; a worker builds them from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = Services(settings_from_env())
+    return _current

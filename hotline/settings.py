@@ -1,0 +1,149 @@
+"""The environment, read in one place, into one frozen Settings object.
+
+Nothing else in the hotline reads ``os.environ``. Every variable is documented in the README's
+"Configuration" section; a bad value raises ConfigError naming the variable and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+from .content import demo_district
+from .problems import ConfigError, Problem
+
+ENVIRONMENTS = ("production", "development", "test")
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "production"
+    redis_url: str | None = None
+    district_path: Path = field(default_factory=demo_district)
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_api_base_url: str | None = None
+    public_url: str | None = None
+    # How many proxies in front of the app may set X-Forwarded-* (0: none are trusted).
+    trusted_proxies: int = 0
+    admin_password_hash: str | None = None
+    secret_key: str | None = None
+    var_dir: Path = field(default_factory=lambda: Path("var"))
+    # Seconds before a Twilio REST call is abandoned (the twilio client has no timeout of its own).
+    rest_timeout: float = 10.0
+    log_level: str = "INFO"
+    # Seconds between RQ's retries of a notification that hit a 429, a 5xx or a timeout.
+    retry_intervals: tuple[int, ...] = (2, 5, 15, 30)
+
+    @property
+    def dry_run(self) -> bool:
+        """Without an account SID, outbound messages and calls go to the dry-run outbox."""
+        return not self.twilio_account_sid
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    def replace(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def _hash_password(plain: str) -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(plain)
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> Settings:
+    env = os.environ if environ is None else environ
+    problems: list[Problem] = []
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    environment = (get("HOTLINE_ENV") or "production").lower()
+    if environment not in ENVIRONMENTS:
+        problems.append(Problem("environment", "HOTLINE_ENV", f"{environment!r} is not known",
+                                f"use one of {', '.join(ENVIRONMENTS)}"))
+
+    trusted = get("HOTLINE_TRUSTED_PROXIES") or "0"
+    try:
+        trusted_proxies = int(trusted)
+        if trusted_proxies < 0:
+            raise ValueError
+    except ValueError:
+        problems.append(Problem("environment", "HOTLINE_TRUSTED_PROXIES", f"{trusted!r} is not a count",
+                                "set it to the number of proxies in front of the hotline, e.g. 1"))
+        trusted_proxies = 0
+
+    timeout = get("HOTLINE_REST_TIMEOUT") or "10"
+    try:
+        rest_timeout = float(timeout)
+        if rest_timeout <= 0:
+            raise ValueError
+    except ValueError:
+        problems.append(Problem("environment", "HOTLINE_REST_TIMEOUT", f"{timeout!r} is not a positive number",
+                                "give seconds, e.g. 10"))
+        rest_timeout = 10.0
+
+    intervals_text = get("HOTLINE_RETRY_INTERVALS") or "2,5,15,30"
+    try:
+        retry_intervals = tuple(int(part) for part in intervals_text.split(","))
+        if not retry_intervals or any(i < 0 for i in retry_intervals):
+            raise ValueError
+    except ValueError:
+        problems.append(Problem("environment", "HOTLINE_RETRY_INTERVALS", f"{intervals_text!r} is not a list of "
+                                "seconds", "write e.g. 2,5,15,30"))
+        retry_intervals = (2, 5, 15, 30)
+
+    public_url = get("HOTLINE_PUBLIC_URL")
+    if public_url and not public_url.startswith(("http://", "https://")):
+        problems.append(Problem("environment", "HOTLINE_PUBLIC_URL", f"{public_url!r} is not a URL",
+                                "give the URL Twilio calls, e.g. https://hotline.example.org"))
+
+    password_hash = get("HOTLINE_ADMIN_PASSWORD_HASH")
+    if not password_hash and get("HOTLINE_ADMIN_PASSWORD"):
+        password_hash = _hash_password(get("HOTLINE_ADMIN_PASSWORD"))
+
+    sid = get("TWILIO_ACCOUNT_SID")
+    if sid and not (sid.startswith("AC") and len(sid) == 34):
+        problems.append(Problem("environment", "TWILIO_ACCOUNT_SID", "is not an account SID",
+                                "copy it from the Twilio console: AC followed by 32 characters"))
+
+    settings = Settings(
+        environment=environment if environment in ENVIRONMENTS else "production",
+        redis_url=get("REDIS_URL"),
+        district_path=Path(get("HOTLINE_DISTRICT")) if get("HOTLINE_DISTRICT") else demo_district(),
+        twilio_account_sid=sid,
+        twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+        twilio_api_base_url=get("TWILIO_API_BASE_URL"),
+        public_url=public_url.rstrip("/") if public_url else None,
+        trusted_proxies=trusted_proxies,
+        admin_password_hash=password_hash,
+        secret_key=get("HOTLINE_SECRET_KEY"),
+        var_dir=Path(get("HOTLINE_VAR_DIR") or "var"),
+        rest_timeout=rest_timeout,
+        log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
+        retry_intervals=retry_intervals,
+    )
+    if problems:
+        raise ConfigError(problems)
+    return replace(settings, **overrides) if overrides else settings
+
+
+def local_secret(var_dir: Path, name: str) -> tuple[str, Path]:
+    """A secret kept in ``var/<name>`` for local development, created on first use."""
+    path = var_dir / name
+    if path.exists():
+        return path.read_text().strip(), path
+    var_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(16)
+    # Created readable by its owner only: it signs webhooks or opens the dashboard.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value, path

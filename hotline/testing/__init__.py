@@ -1,0 +1,1 @@
+"""Test-support code shipped with the hotline: a local Twilio-compatible server and webhook signing."""

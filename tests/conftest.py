@@ -1,0 +1,241 @@
+"""The test harness: a real Redis server (the embedded one), the local Twilio-compatible server,
+RQ workers (in-process burst, or a subprocess), and the hotline driven the way Twilio drives it
+(signed form posts), over a Flask test client or real HTTP.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from rq import SimpleWorker
+from werkzeug.serving import make_server
+
+from hotline.app import create_app
+from hotline.content import demo_district
+from hotline.redis_server import EmbeddedRedis, free_port
+from hotline.services import Services, install
+from hotline.settings import Settings
+from hotline.sim.phone import TwilioPhone, flask_transport, http_transport
+from hotline.store import connect
+from hotline.testing.fake_twilio import FakeTwilio
+
+# The demo district's numbers (districts/demo.yaml); docs and tests rely on them.
+STAFF_LINE = "+13035550100"
+FAMILY_LINE = "+13035550101"
+LEGAL = "+13035550110"
+SAFETY = "+13035550111"
+BACKUP = "+13035550112"
+CIVIL_RIGHTS = "+13035550113"
+DESIGNEE = "+13035550114"
+LIAISON = "+13035550115"
+INTERPRETER = "+13035550116"
+LINCOLN_OFFICE = "+13035550130"
+FRONT_DESK = "+13035550120"        # Maria Lopez, front desk, Lincoln Elementary
+PRINCIPAL = "+13035550121"         # David Chen, principal, Lincoln Elementary (its leader)
+ROOSEVELT_DESK = "+13035550122"
+STRANGER = "+13035550199"          # not on the roster, not a contact
+PARENT = "+17205550142"
+
+ACCOUNT_SID = "AC" + "1" * 32
+AUTH_TOKEN = "test-auth-token-" + "0" * 16
+# Signatures are computed over this URL; nothing listens there (the fake's callbacks are refused fast).
+PUBLIC_URL = "http://127.0.0.1:9"
+
+ALWAYS_OPEN = {"daily": "00:00-24:00"}
+ALWAYS_CLOSED = {"daily": "00:00-00:00"}   # merged over ALWAYS_OPEN: never open
+
+
+def deep_merge(base: dict, changes: dict) -> dict:
+    merged = copy.deepcopy(base)
+    for name, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(name), dict):
+            merged[name] = deep_merge(merged[name], value)
+        else:
+            merged[name] = value
+    return merged
+
+
+def write_district(folder: Path, changes: dict | None = None, name: str = "district.yaml") -> Path:
+    """The demo district with ``changes`` merged in. Office hours default to always open, so a test
+    does not depend on the time of day it runs at."""
+    data = yaml.safe_load(demo_district().read_text())
+    data = deep_merge(data, {"office_hours": {"legal": ALWAYS_OPEN, "family": ALWAYS_OPEN}})
+    data = deep_merge(data, changes or {})
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), appendonly=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    connect(redis_server.url).flushall()
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def twilio_server():
+    server = FakeTwilio(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_twilio(twilio_server):
+    twilio_server.reset()
+    return twilio_server
+
+
+def settings_for_tests(redis_url: str, district: Path, fake: FakeTwilio | None, public_url: str = PUBLIC_URL,
+                  **changes) -> Settings:
+    return Settings(
+        environment="test", redis_url=redis_url, district_path=district,
+        twilio_account_sid=ACCOUNT_SID if fake else None, twilio_auth_token=AUTH_TOKEN,
+        twilio_api_base_url=fake.base_url if fake else None, public_url=public_url,
+        secret_key="test-secret-key", rest_timeout=2.0, retry_intervals=(0, 0, 0), var_dir=Path("var"),
+    ).replace(**changes)
+
+
+@dataclass
+class Hotline:
+    """The hotline under test, and the phone that talks to it as Twilio would."""
+
+    app: object
+    services: Services
+    phone: TwilioPhone
+    fake: FakeTwilio | None
+    settings: Settings
+
+    def text(self, sender: str, line: str, body: str, **kwargs) -> list[str]:
+        return self.phone.text(sender, line, body, **kwargs)
+
+    def call(self, caller: str, line: str):
+        return self.phone.call(caller, line)
+
+    def run_jobs(self, until=None, timeout: float = 10.0) -> bool:
+        """Run queued (and due scheduled) jobs in this process until ``until()`` holds (or the queue is
+        empty when no condition is given)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            worker = SimpleWorker([self.services.queue], connection=self.services.rq_redis)
+            worker.log.setLevel("WARNING")
+            worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+            if until is None:
+                if self.services.queue.count == 0:
+                    return True
+            elif until():
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+    def outbox(self) -> list[dict]:
+        return self.services.outbound.outbox()
+
+
+@pytest.fixture
+def make_hotline(redis_url, fake_twilio, tmp_path):
+    made = []
+
+    def make(changes: dict | None = None, dry_run: bool = False, **settings_changes) -> Hotline:
+        district = write_district(tmp_path / f"district{len(made)}", changes)
+        url = settings_changes.pop("redis_url", redis_url)
+        settings = settings_for_tests(url, district, None if dry_run else fake_twilio, **settings_changes)
+        app = create_app(settings)
+        services = app.extensions["hotline"]
+        phone = TwilioPhone(settings.public_url or "http://localhost", AUTH_TOKEN, flask_transport(app.test_client()),
+                            ACCOUNT_SID)
+        hotline = Hotline(app, services, phone, None if dry_run else fake_twilio, settings)
+        made.append(hotline)
+        return hotline
+
+    yield make
+    install(None)
+
+
+@pytest.fixture
+def hotline(make_hotline) -> Hotline:
+    return make_hotline()
+
+
+# --- The whole hotline over HTTP, with a worker in its own process -------------------------------
+
+class LiveHotline(Hotline):
+    server: object = None
+    thread: threading.Thread | None = None
+    workers: list = None
+
+    def start_worker(self) -> subprocess.Popen:
+        env = dict(os.environ)
+        env.update({
+            "REDIS_URL": self.settings.redis_url, "HOTLINE_DISTRICT": str(self.settings.district_path),
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_API_BASE_URL": self.fake.base_url if self.fake else "", "HOTLINE_PUBLIC_URL": self.settings.public_url,
+            "HOTLINE_ENV": "test", "HOTLINE_RETRY_INTERVALS": ",".join(map(str, self.settings.retry_intervals)),
+            "HOTLINE_REST_TIMEOUT": str(self.settings.rest_timeout), "HOTLINE_LOG_LEVEL": "WARNING",
+        })
+        if not self.fake:
+            env.pop("TWILIO_ACCOUNT_SID")
+        process = subprocess.Popen([sys.executable, "-m", "hotline", "worker"], env=env, start_new_session=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.workers.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.workers:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.workers:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.server:
+            self.server.shutdown()
+
+
+@pytest.fixture
+def make_live_hotline(redis_url, fake_twilio, tmp_path):
+    made: list[LiveHotline] = []
+
+    def make(changes: dict | None = None, worker: bool = True, **settings_changes) -> LiveHotline:
+        port = free_port()
+        district = write_district(tmp_path / f"live{len(made)}", changes)
+        settings = settings_for_tests(redis_url, district, fake_twilio, public_url=f"http://127.0.0.1:{port}",
+                                 **settings_changes)
+        app = create_app(settings)
+        services = app.extensions["hotline"]
+        phone = TwilioPhone(settings.public_url, AUTH_TOKEN, http_transport(), ACCOUNT_SID)
+        live = LiveHotline(app, services, phone, fake_twilio, settings)
+        live.workers = []
+        live.server = make_server("127.0.0.1", port, app, threaded=True)
+        live.thread = threading.Thread(target=live.server.serve_forever, daemon=True)
+        live.thread.start()
+        if worker:
+            live.start_worker()
+        made.append(live)
+        return live
+
+    yield make
+    for live in made:
+        live.stop()
+    install(None)

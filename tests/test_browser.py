@@ -1,0 +1,184 @@
+"""The dashboard and the phone simulator in a real browser: Debian's chromium driven by Playwright,
+against the whole hotline over HTTP (a worker in its own process, the local Twilio stand-in).
+
+Never downloads a browser: it uses /usr/bin/chromium (apt-get install chromium). Without it the
+tests are skipped, except when HOTLINE_REQUIRE_BROWSER=1 (CI), where a missing browser fails.
+Screenshots of the main pages go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from conftest import FRONT_DESK, LEGAL, STAFF_LINE
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+PHONE = {"width": 430, "height": 900}
+DESKTOP = {"width": 1280, "height": 900}
+PASSWORD = "correct horse"
+PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+TIMEOUT_MS = 10_000
+
+
+def _browser_missing() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is not installed (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install playwright; no browser download needed)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = _browser_missing()
+    if missing:
+        if os.environ.get("HOTLINE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"HOTLINE_REQUIRE_BROWSER=1 but {missing}")
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def shoot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_the_legal_office_signs_in_and_acknowledges_an_incident(make_live_hotline, browser, phone_page):
+    live = make_live_hotline(admin_password_hash=PASSWORD_HASH)
+    base = live.settings.public_url
+    page = phone_page
+    assert any("Incident 101" in reply for reply in live.text(FRONT_DESK, STAFF_LINE, "ICE"))
+    live.text(FRONT_DESK, STAFF_LINE, "1")
+    live.text(FRONT_DESK, STAFF_LINE, "Agent R. Smith, badge 4471")
+
+    # Nothing without signing in.
+    for path in ("/admin/", "/admin/incidents/demo/101", "/admin/requests"):
+        page.goto(base + path)
+        assert page.url.startswith(base + "/admin/login"), path
+    assert page.request.get(base + "/admin/requests.csv").status == 401
+
+    page.fill("#password", "wrong horse")
+    page.click("button[type=submit]")
+    assert page.locator(".error").inner_text() == "That password is not right."
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/admin/requests")       # back where the sign-in was asked for
+    shoot(page, "requests-phone")
+
+    page.click("nav >> text=Incidents")
+    row = page.locator("tr", has=page.locator("a.id", has_text="101"))
+    assert "Lincoln Elementary" in row.inner_text() and "ICE" in row.inner_text()
+    live.fake.wait_for(lambda: live.fake.messages_to(LEGAL), timeout=10)
+    shoot(page, "incidents-phone")
+
+    page.click("a.id >> text=101")
+    page.wait_for_url(base + "/admin/incidents/demo/101")
+    assert "Agent R. Smith, badge 4471" in page.inner_text("main")
+    page.reload()                        # the worker has texted the contacts by now
+    assert "Office of Legal Counsel" in page.locator("section", has_text="Escalations").inner_text()
+    shoot(page, "incident-phone")
+
+    page.click("text=Acknowledge: the legal office has it")
+    assert "You have incident 101" in page.locator(".flash").inner_text()
+    assert live.fake.wait_for(lambda: any("has incident 101" in m["body"] for m in live.fake.messages_to(FRONT_DESK)),
+                              timeout=15), "the reporter is told, as for an ACK by text"
+    assert live.services.incidents.get("demo", "101").status == "acknowledged"
+    page.reload()
+    assert "acknowledged by Office of Legal Counsel (dashboard)" in page.inner_text(".timeline")
+
+    page.click("nav >> text=Languages")
+    assert page.locator("table.cards code", has_text="en").count() >= 1
+    shoot(page, "languages-phone")
+    page.click("nav >> text=Health")
+    assert "Jobs waiting" in page.inner_text("main")
+    shoot(page, "health-phone")
+
+    page.set_viewport_size(DESKTOP)
+    page.goto(base + "/admin/incidents/demo/101")
+    shoot(page, "incident-desktop")
+    page.goto(base + "/admin/?status=all")
+    shoot(page, "incidents-desktop")
+
+    page.click("text=Sign out")
+    page.goto(base + "/admin/health")
+    assert page.url.startswith(base + "/admin/login")
+
+
+def test_the_phone_simulator_texts_ice_and_the_legal_office_acknowledges(make_live_hotline, browser):
+    # Development settings (the simulator exists) with no Twilio account (the dry-run outbox); the
+    # queued jobs run in this process, so no worker is started.
+    live = make_live_hotline(worker=False, environment="development", twilio_account_sid=None)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto(live.settings.public_url + "/sim/")
+        desk, legal = page.locator('[data-phone="desk"]'), page.locator('[data-phone="legal"]')
+        desk.locator(".compose .body").fill("ICE")
+        desk.locator(".compose button").click()
+        desk.locator(".screen li.in", has_text="Incident 101").wait_for()
+
+        live.run_jobs()                  # the escalation: texts to the outbox, which the page polls
+        alert = legal.locator(".screen li.push", has_text="Reply ACK 101")
+        try:
+            alert.wait_for()
+        except Exception:
+            print("DEBUG outbox", live.services.outbound.outbox(), "fake", live.fake.messages, "queue", live.services.queue.count)
+            print("DEBUG timeline", live.services.incidents.timeline("demo", "101"))
+            reg = live.services.queue.failed_job_registry
+            for jid in reg.get_job_ids():
+                job = live.services.queue.fetch_job(jid)
+                print("DEBUG failed", job.func_name, job.latest_result().exc_string if job.latest_result() else None)
+            from rq.job import Job
+            for k in live.services.rq_redis.keys("rq:job:*"):
+                jid = k.decode().split(":")[-1]
+                try:
+                    job = Job.fetch(jid, connection=live.services.rq_redis)
+                    print("DEBUG job", jid, job.func_name, job.get_status(), job.worker_name, job.args)
+                except Exception as e:
+                    print("DEBUG job?", k, e)
+            print("DEBUG keys", sorted(k.decode() for k in live.services.rq_redis.keys("rq:*"))[:50])
+            from rq import Worker
+            print("DEBUG workers", [(w.name, w.hostname, w.pid) for w in Worker.all(queue=live.services.queue)])
+            raise
+        assert legal.locator("select.line").input_value() == STAFF_LINE
+        legal.locator(".compose .body").fill("ACK 101")
+        legal.locator(".compose button").click()
+        legal.locator(".screen li.in", has_text="You have incident 101").wait_for()
+        live.run_jobs()
+        desk.locator(".screen li.push", has_text="has incident 101").wait_for()
+
+        parent = page.locator('[data-phone="parent"]')
+        parent.locator("button.call").click()
+        parent.locator(".screen li.voice").first.wait_for()
+        assert re.search(r"says \(\w\w", parent.locator(".screen li.voice .meta").first.inner_text())
+        shoot(page, "sim-desktop")
+        page.set_viewport_size(PHONE)
+        shoot(page, "sim-phone")
+    finally:
+        context.close()

@@ -1,0 +1,135 @@
+"""Golden transcripts (tests/transcripts/*.yaml): inputs in, expected replies and actions out.
+
+Each transcript walks a line by text or by phone, through the real app (signed webhooks, Redis,
+an RQ worker, the local Twilio-compatible server). Expected replies are written as catalog keys
+(rendered in the transcript's language, for its channel, so a transcript checks the language as
+well as the flow) and as literal fragments; expected actions as the texts and calls the hotline
+sends, and the incidents and requests it records.
+
+Format (see tests/transcripts/README.md):
+  name, channel (sms|voice), lang, from, line (staff|family), district (changes), steps: a list of
+  {send|call|press|say|record|silence|dial_result: value, expect: [keys], contains: [text],
+   absent: [text], lang: switch language for later expectations, voice: expected Say voice,
+   vars: {placeholder values}, jobs: true, sent: [{to, contains}], calls: [{to}],
+   incident: {id, field: value}, request: {reference, field: value}}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import FAMILY_LINE, STAFF_LINE
+from hotline.conversation import base_variables
+from hotline.render.values import for_channel
+
+FOLDER = Path(__file__).parent / "transcripts"
+FILES = sorted(FOLDER.glob("*.yaml"))
+LINES = {"staff": STAFF_LINE, "family": FAMILY_LINE}
+NUMBERS = {"legal": "+13035550110", "safety": "+13035550111", "backup": "+13035550112", "civil_rights": "+13035550113",
+           "liaison": "+13035550115", "interpreter": "+13035550116", "lincoln_office": "+13035550130",
+           "front_desk": "+13035550120", "principal": "+13035550121"}
+
+
+def number(value: str) -> str:
+    return NUMBERS.get(value, value)
+
+
+class Walk:
+    def __init__(self, hotline, script: dict):
+        self.hotline = hotline
+        self.script = script
+        self.channel = script.get("channel", "sms")
+        self.lang = script.get("lang", "en")
+        self.sender = number(script.get("from", "+17205550142"))
+        self.line = LINES[script.get("line", "family")]
+        self.call = None
+        district, line = hotline.services.directory.by_number(self.line)
+        self.catalogs = hotline.services.content(district).catalogs
+        self.base = base_variables(district, line)
+
+    def expected(self, key: str, variables: dict) -> str:
+        values = for_channel({**self.base, **variables}, self.channel)
+        return self.catalogs.render(self.lang, key, values, self.channel).text
+
+    def act(self, step: dict) -> str:
+        phone = self.hotline.phone
+        if "send" in step:
+            media = tuple(step.get("media", ()))
+            return "\n\n".join(self.hotline.text(self.sender, self.line, str(step["send"]), media=media))
+        if "call" in step:
+            self.call = self.hotline.call(self.sender, self.line)
+        elif "press" in step:
+            self.call = phone.press(self.call, str(step["press"]))
+        elif "say" in step:
+            self.call = phone.say(self.call, str(step["say"]))
+        elif "record" in step:
+            self.call = phone.record(self.call, step["record"])
+        elif "silence" in step:
+            self.call = phone.silence(self.call)
+        elif "dial_result" in step:
+            self.call = phone.dial_result(self.call, step["dial_result"])
+        else:
+            return ""
+        return self.call.turn.said
+
+    def check(self, number_: int, step: dict) -> None:
+        where = f"{self.script['name']}, step {number_ + 1} ({ {k: v for k, v in step.items() if k in ('send', 'call', 'press', 'say', 'record', 'silence', 'dial_result')} })"
+        self.lang = step.get("lang", self.lang)
+        heard = self.act(step)
+        for key in step.get("expect", []):
+            text = self.expected(key, step.get("vars", {}))
+            assert text in heard, f"{where}: expected {key} in {self.lang}:\n  {text!r}\ngot:\n  {heard!r}"
+        for fragment in step.get("contains", []):
+            assert fragment in heard, f"{where}: expected {fragment!r} in {heard!r}"
+        for fragment in step.get("absent", []):
+            assert fragment not in heard, f"{where}: did not expect {fragment!r} in {heard!r}"
+        if "voice" in step:
+            voices = {s.voice for s in self.call.turn.spoken if s.kind == "say"}
+            assert voices == {step["voice"]}, f"{where}: voices {voices}"
+        if "plays" in step:
+            plays = [s.text for s in self.call.turn.spoken if s.kind == "play"]
+            assert plays == step["plays"], f"{where}: plays {plays}"
+        if "dials" in step:
+            assert self.call.turn.dial and self.call.turn.dial["numbers"][0][0] == number(step["dials"]), \
+                f"{where}: dial {self.call.turn.dial}"
+        if step.get("hangup"):
+            assert self.call.turn.hangup, f"{where}: the call should end"
+        if step.get("jobs"):
+            self.hotline.run_jobs()
+        fake = self.hotline.fake
+        for sent in step.get("sent", []):
+            bodies = [m["body"] for m in fake.messages_to(number(sent["to"]))]
+            assert any(sent.get("contains", "") in body for body in bodies), f"{where}: to {sent['to']}: {bodies}"
+        for call in step.get("calls", []):
+            assert fake.calls_to(number(call["to"])), f"{where}: no call to {call['to']}"
+        if "incident" in step:
+            expected = dict(step["incident"])
+            record = self.hotline.services.incidents.get("demo", str(expected.pop("id", "101")))
+            for field, value in expected.items():
+                actual = record.details.get(field) if field not in record.__dict__ else getattr(record, field)
+                assert actual == value, f"{where}: incident {field} = {actual!r}, expected {value!r}"
+        if "request" in step:
+            expected = dict(step["request"])
+            request = self.hotline.services.requests.get("demo", str(expected.pop("reference", "1001")))
+            assert request is not None, f"{where}: no request"
+            for field, value in expected.items():
+                actual = request.fields.get(field) if field not in request.__dict__ else getattr(request, field)
+                assert actual == value, f"{where}: request {field} = {actual!r}, expected {value!r}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_transcript(make_hotline, path):
+    script = yaml.safe_load(path.read_text(encoding="utf-8"))
+    walk = Walk(make_hotline(script.get("district")), script)
+    for index, step in enumerate(script["steps"]):
+        walk.check(index, step)
+
+
+def test_transcripts_cover_both_channels_in_several_languages():
+    scripts = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in FILES]
+    family = [(s.get("channel", "sms"), s.get("lang", "en")) for s in scripts if s.get("line", "family") == "family"]
+    for lang in ("en", "es", "ar", "so"):
+        assert ("sms", lang) in family and ("voice", lang) in family, f"family line in {lang} by text and by phone"

@@ -1,0 +1,101 @@
+"""Twilio request security: signatures are always checked, a forged request changes nothing, and a
+request Twilio sends twice has one effect."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import AUTH_TOKEN, FRONT_DESK, PUBLIC_URL, STAFF_LINE, settings_for_tests, write_district
+from hotline.app import create_app
+from hotline.problems import ConfigError
+from hotline.sim import twiml
+from hotline.store import connect
+from hotline.testing.signing import signed_headers
+
+
+def snapshot(redis_url: str) -> dict:
+    store = connect(redis_url)
+    return {key: store.dump(key) for key in store.keys("*")}
+
+
+def form(body: str = "ICE", sid: str = "SM" + "a" * 32) -> dict:
+    return {"MessageSid": sid, "AccountSid": "AC" + "1" * 32, "From": FRONT_DESK, "To": STAFF_LINE, "Body": body,
+            "NumMedia": "0"}
+
+
+def test_signed_sms_gets_twiml(hotline):
+    replies = hotline.text(FRONT_DESK, STAFF_LINE, "hello")
+    assert len(replies) == 1 and "Text ICE" in replies[0]
+
+
+@pytest.mark.parametrize("headers", [
+    {},                                                                     # no signature
+    {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"},                          # garbage
+    signed_headers("another-token", PUBLIC_URL + "/sms", form()),           # wrong token
+    signed_headers(AUTH_TOKEN, PUBLIC_URL + "/voice", form()),              # signed for another URL
+    signed_headers(AUTH_TOKEN, PUBLIC_URL + "/sms", form(body="hello")),     # body changed after signing
+    signed_headers(AUTH_TOKEN, PUBLIC_URL.replace("http:", "https:") + "/sms", form()),   # https vs http
+], ids=["unsigned", "garbage", "wrong-token", "other-url", "tampered", "scheme"])
+def test_forged_requests_get_403_and_change_nothing(hotline, redis_url, headers):
+    client = hotline.app.test_client()
+    before = snapshot(redis_url)
+    response = client.post("/sms", data=form(), headers=headers, base_url=PUBLIC_URL)
+    assert response.status_code == 403
+    assert snapshot(redis_url) == before
+    assert hotline.services.queue.count == 0
+
+
+@pytest.mark.parametrize("path", ["/voice", "/voice/step?seq=1", "/status", "/voice/escalation", "/voice/whisper"])
+def test_every_twilio_endpoint_refuses_unsigned_requests(hotline, redis_url, path):
+    before = snapshot(redis_url)
+    response = hotline.app.test_client().post(path, data={"CallSid": "CA" + "b" * 32, "To": STAFF_LINE},
+                                              base_url=PUBLIC_URL)
+    assert response.status_code == 403
+    assert snapshot(redis_url) == before
+
+
+def test_the_same_message_sid_twice_has_one_effect(hotline):
+    sid = "SM" + "c" * 32
+    first = hotline.text(FRONT_DESK, STAFF_LINE, "ICE", sid=sid)
+    jobs_after_first = hotline.services.queue.count
+    second = hotline.text(FRONT_DESK, STAFF_LINE, "ICE", sid=sid)
+    assert second == first, "a retried webhook gets the same answer"
+    assert hotline.services.queue.count == jobs_after_first
+    assert len(hotline.services.incidents.list("demo")) == 1
+
+
+def test_the_same_call_step_twice_has_one_effect(hotline):
+    call = hotline.call(FRONT_DESK, STAFF_LINE)
+    again = hotline.phone.post("/voice", {"CallSid": call.sid, "From": FRONT_DESK, "To": STAFF_LINE,
+                                          "AccountSid": "AC" + "1" * 32, "CallStatus": "ringing"})
+    assert twiml.voice_turn(again.text) == call.turn
+    assert len(hotline.services.incidents.list("demo")) == 1
+
+
+def test_no_auth_token_no_app(redis_url, tmp_path):
+    settings = settings_for_tests(redis_url, write_district(tmp_path), None, twilio_auth_token=None)
+    with pytest.raises(ConfigError) as raised:
+        create_app(settings)
+    assert any(p.key == "TWILIO_AUTH_TOKEN" for p in raised.value.problems)
+
+
+def test_forwarded_headers_are_ignored_unless_proxies_are_trusted(make_hotline):
+    """Behind a proxy Twilio signs https://public-host/sms; the app sees http://internal/sms."""
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "hotline.example.org"}
+    body = form(sid="SM" + "d" * 32)
+    headers = {**signed_headers(AUTH_TOKEN, "https://hotline.example.org/sms", body), **forwarded}
+
+    untrusted = make_hotline(public_url=None)
+    response = untrusted.app.test_client().post("/sms", data=body, headers=headers, base_url="http://internal:8000")
+    assert response.status_code == 403
+
+    trusted = make_hotline(public_url=None, trusted_proxies=1)
+    response = trusted.app.test_client().post("/sms", data=body, headers=headers, base_url="http://internal:8000")
+    assert response.status_code == 200
+
+
+def test_oversized_requests_are_refused(hotline):
+    body = form(body="x" * 100_000)
+    headers = signed_headers(AUTH_TOKEN, PUBLIC_URL + "/sms", body)
+    response = hotline.app.test_client().post("/sms", data=body, headers=headers, base_url=PUBLIC_URL)
+    assert response.status_code == 413
