@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from . import jobs
 from .district import Contact, District
 from .engine import KeywordMatch, Reply, words
+from .exports import holder_name
 from .incidents import Incident
 from .services import Services
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 def acknowledge(services: Services, district: District, incident: Incident, contact_id: str, contact_name: str,
                 contact_number: str | None, via: str) -> bool:
     """Record the acknowledgement; True if it was the first."""
-    if not services.incidents.acknowledge(incident, contact_id):
+    if not services.incidents.acknowledge(incident, contact_id, contact_name):
         return False
     services.incidents.add_event(incident, "acknowledged", f"acknowledged by {contact_name} ({via})",
                                  contact=contact_id)
@@ -36,11 +37,6 @@ def acknowledge(services: Services, district: District, incident: Incident, cont
     jobs.enqueue(services, jobs.notify_contacts, district.id, incident.id, "escalation.taken_by_other",
                  "taken", [contact_number] if contact_number else [], {"contact": contact_name})
     return True
-
-
-def holder_name(district: District, incident: Incident) -> str:
-    contact = district.contacts.get(incident.acknowledged_by or "")
-    return contact.name if contact else (incident.acknowledged_by or "")
 
 
 def acknowledge_by_text(turn: "Turn", body: str, match: KeywordMatch) -> "TurnResult":

@@ -106,6 +106,7 @@ def mark_urgent(turn: "Turn") -> ActionResult:
 
 def incident_status(turn: "Turn") -> ActionResult:
     from . import escalation
+    from .exports import holder_name
 
     services, district = turn.services, turn.district
     incident = services.incidents.for_reporter(district.id, turn.caller)
@@ -114,10 +115,7 @@ def incident_status(turn: "Turn") -> ActionResult:
     catalogs = turn.content.catalogs
     reached = sorted({d.contact for d in escalation.deliveries(services, incident) if d.status == "sent"})
     nobody = catalogs.render(turn.lang, "staff.status.nobody", {}, "sms", district.default_language).text
-    acknowledged = nobody
-    if incident.acknowledged_by:
-        contact = district.contacts.get(incident.acknowledged_by)
-        acknowledged = contact.name if contact else incident.acknowledged_by
+    acknowledged = holder_name(district, incident) or nobody
     state = catalogs.render(turn.lang, f"staff.status.{incident.status}", {}, "sms", district.default_language).text
     return _reply("staff.status.summary", incident=incident.id, state=state,
                   reached=", ".join(reached) or nobody, acknowledged=acknowledged)

@@ -1,15 +1,14 @@
-"""The ``hotline`` command: serve, worker, check, outbox, incidents, requests, purge, sim."""
+"""The ``hotline`` command: serve, worker, sim, check, outbox, incidents, requests, purge, admin."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import sys
 
 import click
 
+from .exports import incident_summary, request_rows, to_csv
 from .problems import ConfigError
 from .settings import Settings, settings_from_env
 
@@ -83,12 +82,11 @@ def outbox(follow: bool) -> None:
     services = _services()
     seen = 0
     while True:
-        items = services.outbound.outbox(seen)
-        for item in items:
+        for item in services.outbound.outbox(seen):
             when = dt.datetime.fromtimestamp(item["time"]).strftime("%H:%M:%S")
             what = item.get("body") or f"call, script {item.get('url')}"
             click.echo(f"{when} {item['kind']:<4} {item['from']} -> {item['to']}: {what}")
-        seen += len(items)
+            seen = item["seq"]
         if not follow:
             break
         time.sleep(0.5)
@@ -106,27 +104,12 @@ def _incident_rows(services, include_drills: bool):
                 yield district, incident
 
 
-def _incident_summary(district, incident) -> dict:
-    school = district.schools.get(incident.school or "")
-    contact = district.contacts.get(incident.acknowledged_by or "")
-    return {
-        "district": district.id, "id": incident.id, "type": incident.type, "drill": incident.drill,
-        "status": incident.status, "urgent": incident.urgent, "school": school.name if school else "",
-        "reporter": incident.reporter_name or "unlisted number",
-        "reported": district.local(incident.created).isoformat(timespec="seconds"),
-        "acknowledged_by": contact.name if contact else (incident.acknowledged_by or ""),
-        "acknowledged": district.local(incident.acknowledged_at).isoformat(timespec="seconds")
-        if incident.acknowledged_at else "",
-        "closed": district.local(incident.closed_at).isoformat(timespec="seconds") if incident.closed_at else "",
-    }
-
-
 @incidents.command("list")
 @click.option("--drills", is_flag=True, help="Include drills.")
 def incidents_list(drills: bool) -> None:
     services = _services()
     for district, incident in _incident_rows(services, drills):
-        row = _incident_summary(district, incident)
+        row = incident_summary(district, incident)
         click.echo(f"{row['id']:>5}  {row['reported']}  {row['status']:<12} {row['type']:<8} "
                    f"{'URGENT ' if row['urgent'] else ''}{row['school']} — {row['reporter']}"
                    f"{'  [DRILL]' if row['drill'] else ''}")
@@ -142,7 +125,7 @@ def incidents_show(incident_id: str, district_id: str | None) -> None:
     if incident is None:
         click.echo(f"No incident {incident_id} in {district.id}.", err=True)
         sys.exit(1)
-    for name, value in _incident_summary(district, incident).items():
+    for name, value in incident_summary(district, incident).items():
         click.echo(f"{name:>16}: {value}")
     for name, value in incident.details.items():
         click.echo(f"{name:>16}: {value}")
@@ -159,7 +142,7 @@ def incidents_export(fmt: str, drills: bool) -> None:
     services = _services()
     rows = []
     for district, incident in _incident_rows(services, drills):
-        row = _incident_summary(district, incident)
+        row = incident_summary(district, incident)
         row["details"] = incident.details
         row["timeline"] = [{"time": district.local(e["t"]).isoformat(timespec="seconds"), "kind": e["kind"],
                             "text": e["text"]} for e in services.incidents.timeline(district.id, incident.id)]
@@ -167,33 +150,15 @@ def incidents_export(fmt: str, drills: bool) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    out = io.StringIO()
     fields = ["district", "id", "type", "drill", "status", "urgent", "school", "reporter", "reported",
               "acknowledged_by", "acknowledged", "closed", "details"]
-    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "details": json.dumps(row["details"], ensure_ascii=False)})
-    click.echo(out.getvalue(), nl=False)
+    click.echo(to_csv([{**row, "details": json.dumps(row["details"], ensure_ascii=False)} for row in rows], fields),
+               nl=False)
 
 
 @main.group()
 def requests() -> None:
     """Office requests from the family line (emergency-contact updates, concerns, call-backs)."""
-
-
-def request_rows(services, status: str | None = None) -> list[dict]:
-    rows = []
-    for district in services.directory.districts:
-        for request in services.requests.list(district.id, status=status):
-            school = district.schools.get(request.school or "")
-            rows.append({
-                "district": district.id, "reference": request.reference, "type": request.type,
-                "status": request.status, "received": district.local(request.created).isoformat(timespec="seconds"),
-                "school": school.name if school else "", "language": request.language,
-                "caller": request.caller or "anonymous", **{k: v or "" for k, v in request.fields.items()},
-            })
-    return rows
 
 
 @requests.command("list")
@@ -214,14 +179,7 @@ def requests_export(fmt: str, status: str | None) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    fields: list[str] = []
-    for row in rows:
-        fields += [k for k in row if k not in fields]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=fields or ["reference"])
-    writer.writeheader()
-    writer.writerows(rows)
-    click.echo(out.getvalue(), nl=False)
+    click.echo(to_csv(rows), nl=False)
 
 
 @main.command()

@@ -319,7 +319,7 @@ def notify_reporter(services: Services, district_id: str, incident_id: str, mess
     body = catalogs.render(lang, message, values, "sms", district.default_language).text
     if incident.drill:
         body = drill_prefix(catalogs, lang, district.default_language) + body
-    return _send_notice(services, incident, incident.reporter, body, f"reporter|{purpose}", "reporter")
+    return _send_notice(services, incident, incident.reporter, body, "reporter", purpose)
 
 
 def notify_contacts(services: Services, district_id: str, incident_id: str, message: str, purpose: str,
@@ -332,23 +332,24 @@ def notify_contacts(services: Services, district_id: str, incident_id: str, mess
     numbers = reached_numbers(services, incident) - set(exclude)
     body = render_for_contacts(services, district, incident, message, **extra)
     for number in sorted(numbers):
-        _send_notice(services, incident, number, body, f"{purpose}|{number}", "contact")
+        _send_notice(services, incident, number, body, "contact", purpose)
     return len(numbers)
 
 
-def _send_notice(services: Services, incident: Incident, to: str, body: str, field: str, who: str) -> str:
+def _send_notice(services: Services, incident: Incident, to: str, body: str, who: str, purpose: str) -> str:
+    """One notice (not an escalation) about an incident, sent once per recipient and purpose."""
     book = key("notices", incident.district, incident.id)
     if optout.is_opted_out(services.redis, incident.line, to):
         return "opted out"
-    attempt = ledger.send_once(services.redis, services.outbound, book, field, channel="sms", from_=incident.line,
-                               to=to, marker=f"{incident.id}", body=body, status_callback=services.url("/status"),
-                               clock=services.clock)
+    attempt = ledger.send_once(services.redis, services.outbound, book, f"{who}|{purpose}|{to}", channel="sms",
+                               from_=incident.line, to=to, marker=f"{incident.id}", body=body,
+                               status_callback=services.url("/status"), clock=services.clock)
     if attempt.outcome in ("sent", "recovered"):
-        services.incidents.add_event(incident, "notice", f"texted the {who} ({mask(to)}): {field.split('|')[1]}")
+        services.incidents.add_event(incident, "notice", f"texted the {who} ({mask(to)}): {purpose}")
     elif attempt.outcome == "failed":
         if attempt.result and attempt.result.retryable:
-            raise TransientDeliveryError(field)
-        services.incidents.add_event(incident, "failed", f"could not text the {who} ({mask(to)})")
+            raise TransientDeliveryError(f"{who} {purpose}")
+        services.incidents.add_event(incident, "failed", f"could not text the {who} ({mask(to)}): {purpose}")
     return attempt.entry.status
 
 

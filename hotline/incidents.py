@@ -38,7 +38,8 @@ class Incident:
     created: float
     status: str = "open"
     urgent: bool = False
-    acknowledged_by: str | None = None
+    acknowledged_by: str | None = None      # a contact id, or "dashboard"
+    acknowledged_name: str | None = None    # who, as people should read it
     acknowledged_at: float | None = None
     closed_at: float | None = None
     policy: dict = field(default_factory=dict)
@@ -181,13 +182,15 @@ class IncidentStore:
                 self.store.srem(self._contact_key(district_id, number), incident_id)
         return found
 
-    def acknowledge(self, incident: Incident, contact_id: str) -> bool:
+    def acknowledge(self, incident: Incident, contact_id: str, name: str) -> bool:
         """True for the first acknowledgement; later ones change nothing."""
         first = self.store.hsetnx(incident_key(incident.district, incident.id), "acknowledged_by", contact_id)
         if not first:
+            fresh = self.get(incident.district, incident.id)
+            incident.acknowledged_by, incident.acknowledged_name = fresh.acknowledged_by, fresh.acknowledged_name
             return False
         now = self.clock()
-        self.update(incident, acknowledged_by=contact_id, acknowledged_at=now,
+        self.update(incident, acknowledged_by=contact_id, acknowledged_name=name, acknowledged_at=now,
                     status="acknowledged" if incident.status == "open" else incident.status)
         return True
 

@@ -22,26 +22,36 @@ def _mask(match: re.Match) -> str:
     return f"…{digits[-4:]}"
 
 
-class MaskPhoneNumbers(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
+def mask_numbers(text: str) -> str:
+    return _NUMBER.sub(_mask, text)
+
+
+_base_factory = logging.getLogRecordFactory()
+
+
+def _masking_factory(*args, **kwargs) -> logging.LogRecord:
+    """Every log record, from our code or a library's, has phone numbers masked as it is made, so
+    every handler (console, files, a test's capture) sees only the last four digits."""
+    record = _base_factory(*args, **kwargs)
+    try:
         message = record.getMessage()
-        masked = _NUMBER.sub(_mask, message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
+    except Exception:  # noqa: BLE001 — a malformed record is logging's problem, not ours
+        return record
+    masked = mask_numbers(message)
+    if masked != message:
+        record.msg, record.args = masked, None
+    return record
 
 
 def configure_logging(level: str = "INFO") -> None:
+    if logging.getLogRecordFactory() is not _masking_factory:
+        logging.setLogRecordFactory(_masking_factory)
     root = logging.getLogger()
     if not any(getattr(h, "_hotline", False) for h in root.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter(_FORMAT))
-        handler.addFilter(MaskPhoneNumbers())
         handler._hotline = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
     # The twilio client logs every request's URL and headers at INFO; ours say what matters.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-    for handler in root.handlers:
-        if not any(isinstance(f, MaskPhoneNumbers) for f in handler.filters):
-            handler.addFilter(MaskPhoneNumbers())

@@ -7,7 +7,6 @@ opted-out (21610) or invalid (21211) number.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import time
@@ -129,10 +128,11 @@ class Outbound:
                         and item["time"] >= since - 1 and marker in item.get("body", ""):
                     return item["sid"]
             return None
-        after = dt.datetime.fromtimestamp(since - 86400, dt.timezone.utc)
-        messages = self.client.messages.list(from_=from_, to=to, date_sent_after=after, limit=50)
-        for message in messages:
-            if marker in (message.body or ""):
+        # No date filter: Twilio filters on date_sent, which a queued message does not have yet.
+        # The list is newest first; what matters was created since the interrupted attempt.
+        for message in self.client.messages.list(from_=from_, to=to, limit=20):
+            created = getattr(message, "date_created", None)
+            if (created is None or created.timestamp() >= since - 5) and marker in (message.body or ""):
                 return message.sid
         return None
 
@@ -144,9 +144,9 @@ class Outbound:
                         and item["time"] >= since - 1 and marker in item.get("url", ""):
                     return item["sid"]
             return None
-        after = dt.datetime.fromtimestamp(since - 86400, dt.timezone.utc)
-        for call in self.client.calls.list(from_=from_, to=to, start_time_after=after, limit=50):
-            if getattr(call, "start_time", None) is None or call.start_time.timestamp() >= since - 60:
+        for call in self.client.calls.list(from_=from_, to=to, limit=20):
+            created = getattr(call, "date_created", None)
+            if created is None or created.timestamp() >= since - 5:
                 return call.sid
         return None
 
@@ -166,7 +166,9 @@ class Outbound:
 
     def _to_outbox(self, kind: str, from_: str, to: str, **fields) -> SendResult:
         sid = ("SM" if kind == "sms" else "CA") + "dry" + uuid.uuid4().hex[:29]
-        item = {"kind": kind, "from": from_, "to": to, "sid": sid, "time": time.time(), **fields}
+        # A sequence number, not a list position: the list is trimmed, and readers resume after a seq.
+        seq = self.store.incr(OUTBOX_KEY + ":seq")
+        item = {"seq": seq, "kind": kind, "from": from_, "to": to, "sid": sid, "time": time.time(), **fields}
         with self.store.pipeline() as pipe:
             pipe.rpush(OUTBOX_KEY, json.dumps(item, ensure_ascii=False))
             pipe.ltrim(OUTBOX_KEY, -OUTBOX_LIMIT, -1)
@@ -174,8 +176,10 @@ class Outbound:
         log.info("outbox %s to=%s sid=%s", kind, mask(to), sid)
         return SendResult(True, sid=sid, status="queued", dry_run=True)
 
-    def outbox(self, start: int = 0) -> list[dict]:
-        return [json.loads(item) for item in self.store.lrange(OUTBOX_KEY, start, -1)]
+    def outbox(self, after: int = 0) -> list[dict]:
+        """Outbox items with a sequence number above ``after``, oldest first."""
+        items = [json.loads(item) for item in self.store.lrange(OUTBOX_KEY, 0, -1)]
+        return [item for item in items if item["seq"] > after]
 
 
 def result_as_dict(result: SendResult) -> dict:

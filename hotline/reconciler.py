@@ -1,4 +1,4 @@
-"""The reconciler: a scheduled job (every 15 s, RQ's cron in each worker) that finds escalations
+"""The reconciler: a scheduled job (every 15 s by default, RQ's cron in each worker) that finds escalations
 that stalled and acts again, and the heartbeat a district's monitoring can poll.
 
 An escalation stalls when a tier's timer is overdue (the scheduler that held it died, or its job
@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 import time
 
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
+
 from . import jobs, ledger
 from .escalation import ledger_key, parse_field
 from .services import Services
@@ -18,9 +21,10 @@ from .store import key
 
 log = logging.getLogger(__name__)
 
-INTERVAL = 15            # seconds between runs (worker.py registers it with RQ's cron)
-TIMER_GRACE = 20         # a timer this late is overdue
+# How often it runs and how late a timer may be come from the settings (HOTLINE_RECONCILE_INTERVAL,
+# default 15 s; HOTLINE_TIMER_GRACE, default 20 s).
 DELIVERY_STUCK = 120     # a notification unfinished this long is stuck (RQ's retries span ~52 s)
+SCHEDULER_GRACE = 5      # a scheduled job this overdue means RQ's scheduler is not running
 HEARTBEAT_KEY = key("heartbeat", "reconciler")
 
 
@@ -28,7 +32,7 @@ def _overdue_timers(services: Services, district_id: str, now: float) -> list[tu
     found = []
     for incident_id, value in services.redis.hgetall(key("timers", district_id)).items():
         due, next_tier, next_round = value.split("|")
-        if now > float(due) + TIMER_GRACE:
+        if now > float(due) + services.settings.timer_grace:
             found.append((incident_id, next_tier, next_round))
     return found
 
@@ -36,6 +40,26 @@ def _overdue_timers(services: Services, district_id: str, now: float) -> list[tu
 def _stuck_deliveries(services: Services, incident, now: float) -> list[str]:
     return [field for field, entry in ledger.entries(services.redis, ledger_key(incident)).items()
             if entry.status in ("claimed", "retrying") and now - entry.at > DELIVERY_STUCK]
+
+
+def release_overdue_jobs(services: Services, now: float) -> int:
+    """Move scheduled jobs that are overdue to the queue. RQ's scheduler does this every second,
+    but only the scheduler holding its lock; when that worker dies the lock outlives it by 60 s,
+    and timers and retries (a killed job's among them) would wait that long."""
+    registry = ScheduledJobRegistry(queue=services.queue)
+    ids = registry.get_jobs_to_schedule(int(now - SCHEDULER_GRACE))
+    if not ids:
+        return 0
+    moved = 0
+    for job_id, job in zip(ids, Job.fetch_many(ids, connection=services.rq_redis)):
+        with services.rq_redis.pipeline() as pipe:
+            if job is not None:
+                services.queue.enqueue_job(job, pipeline=pipe)
+                moved += 1
+            registry.remove(job_id, pipeline=pipe)
+            pipe.execute()
+    log.warning("reconciler: RQ's scheduler is behind; moved %d overdue job(s) to the queue", moved)
+    return moved
 
 
 def find_stalled(services: Services, now: float | None = None) -> dict[str, list]:
@@ -46,8 +70,7 @@ def find_stalled(services: Services, now: float | None = None) -> dict[str, list
         for incident_id, next_tier, next_round in _overdue_timers(services, district.id, now):
             incident = services.incidents.get(district.id, incident_id)
             if incident is None or incident.status != "open":
-                services.redis.hdel(key("timers", district.id), incident_id)
-                continue
+                continue          # acknowledged or closed: the timer no longer matters (reconcile drops it)
             stalled["timers"].append((district.id, incident_id, next_tier, next_round))
         for incident in services.incidents.open_incidents(district.id):
             if incident.status == "open":
@@ -58,10 +81,16 @@ def find_stalled(services: Services, now: float | None = None) -> dict[str, list
 
 def reconcile(services: Services) -> dict:
     # One reconciler at a time, whichever worker's cron enqueued it.
-    if not services.redis.set(key("lock", "reconcile"), "1", nx=True, ex=INTERVAL):
+    if not services.redis.set(key("lock", "reconcile"), "1", nx=True, ex=services.settings.reconcile_interval):
         return {"skipped": "another run holds the lock"}
     now = services.clock()
+    released = release_overdue_jobs(services, now)
     stalled = find_stalled(services, now)
+    for district in services.directory.districts:
+        for incident_id, *_ in _overdue_timers(services, district.id, now):
+            incident = services.incidents.get(district.id, incident_id)
+            if incident is None or incident.status != "open":
+                services.redis.hdel(key("timers", district.id), incident_id)
     for district_id, incident_id, next_tier, next_round in stalled["timers"]:
         log.warning("reconciler: incident %s/%s timer overdue; acting now", district_id, incident_id)
         services.redis.hdel(key("timers", district_id), incident_id)
@@ -74,8 +103,9 @@ def reconcile(services: Services) -> dict:
                     field.split("|")[1])
         contact_id, channel, tier, round_ = parse_field(field)
         jobs.enqueue(services, jobs.deliver, district_id, incident_id, contact_id, channel, tier, round_)
-    summary = {"timers": len(stalled["timers"]), "deliveries": len(stalled["deliveries"]), "at": now}
-    services.redis.hset(HEARTBEAT_KEY, mapping={"at": now, "acted": summary["timers"] + summary["deliveries"]})
+    summary = {"released": released, "timers": len(stalled["timers"]), "deliveries": len(stalled["deliveries"]),
+               "at": now}
+    services.redis.hset(HEARTBEAT_KEY, mapping={"at": now, "acted": released + summary["timers"] + summary["deliveries"]})
     return summary
 
 
@@ -83,12 +113,13 @@ def heartbeat(services: Services) -> tuple[bool, dict]:
     """Healthy when the reconciler ran recently and nothing has been stalled past a second chance."""
     now = time.time()
     last = services.redis.hget(HEARTBEAT_KEY, "at")
-    stalled = find_stalled(services, now - INTERVAL * 2)   # still stalled after the reconciler had its go
+    interval = services.settings.reconcile_interval
+    stalled = find_stalled(services, now - interval * 2)   # still stalled after the reconciler had its go
     report = {
         "reconciler_last_run_seconds_ago": round(now - float(last), 1) if last else None,
         "stalled_timers": [f"{d}/{i}" for d, i, *_ in stalled["timers"]],
         "stuck_deliveries": [f"{d}/{i}" for d, i, _ in stalled["deliveries"]],
     }
-    healthy = last is not None and now - float(last) < INTERVAL * 4 and not stalled["timers"] \
+    healthy = last is not None and now - float(last) < interval * 4 and not stalled["timers"] \
         and not stalled["deliveries"]
     return healthy, report

@@ -37,6 +37,9 @@ class Settings:
     log_level: str = "INFO"
     # Seconds between RQ's retries of a notification that hit a 429, a 5xx or a timeout.
     retry_intervals: tuple[int, ...] = (2, 5, 15, 30)
+    # The reconciler runs this often (seconds) and acts on a tier timer this late (seconds).
+    reconcile_interval: int = 15
+    timer_grace: int = 20
 
     @property
     def dry_run(self) -> bool:
@@ -70,25 +73,24 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> 
         problems.append(Problem("environment", "HOTLINE_ENV", f"{environment!r} is not known",
                                 f"use one of {', '.join(ENVIRONMENTS)}"))
 
-    trusted = get("HOTLINE_TRUSTED_PROXIES") or "0"
-    try:
-        trusted_proxies = int(trusted)
-        if trusted_proxies < 0:
-            raise ValueError
-    except ValueError:
-        problems.append(Problem("environment", "HOTLINE_TRUSTED_PROXIES", f"{trusted!r} is not a count",
-                                "set it to the number of proxies in front of the hotline, e.g. 1"))
-        trusted_proxies = 0
+    def number(name: str, default: float, convert=float, minimum: float = 0, fix: str = "give seconds, e.g. 10"):
+        text = get(name)
+        if text is None:
+            return default
+        try:
+            value = convert(text)
+            if value < minimum:
+                raise ValueError
+            return value
+        except ValueError:
+            problems.append(Problem("environment", name, f"{text!r} is not a number of at least {minimum}", fix))
+            return default
 
-    timeout = get("HOTLINE_REST_TIMEOUT") or "10"
-    try:
-        rest_timeout = float(timeout)
-        if rest_timeout <= 0:
-            raise ValueError
-    except ValueError:
-        problems.append(Problem("environment", "HOTLINE_REST_TIMEOUT", f"{timeout!r} is not a positive number",
-                                "give seconds, e.g. 10"))
-        rest_timeout = 10.0
+    trusted_proxies = number("HOTLINE_TRUSTED_PROXIES", 0, int, 0,
+                             "set it to the number of proxies in front of the hotline, e.g. 1")
+    rest_timeout = number("HOTLINE_REST_TIMEOUT", 10.0, float, 0.1)
+    reconcile_interval = number("HOTLINE_RECONCILE_INTERVAL", 15, int, 1)
+    timer_grace = number("HOTLINE_TIMER_GRACE", 20, int, 1)
 
     intervals_text = get("HOTLINE_RETRY_INTERVALS") or "2,5,15,30"
     try:
@@ -129,6 +131,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> 
         rest_timeout=rest_timeout,
         log_level=(get("HOTLINE_LOG_LEVEL") or "INFO").upper(),
         retry_intervals=retry_intervals,
+        reconcile_interval=reconcile_interval,
+        timer_grace=timer_grace,
     )
     if problems:
         raise ConfigError(problems)

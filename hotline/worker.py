@@ -26,7 +26,7 @@ import redis
 from rq import Queue, Worker
 from rq.cron import CronScheduler
 
-from . import jobs, reconciler
+from . import jobs
 from .services import QUEUE_NAME, Services
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def make_worker(services: Services, name: str | None = None) -> HotlineWorker:
 def start_cron(services: Services, stop: threading.Event) -> threading.Thread:
     """Enqueue the reconciler and the purge on their intervals, using RQ's CronScheduler."""
     cron = CronScheduler(connection=services.rq_redis, logging_level="WARNING")
-    cron.register(jobs.reconcile, QUEUE_NAME, interval=reconciler.INTERVAL, job_timeout=60)
+    cron.register(jobs.reconcile, QUEUE_NAME, interval=services.settings.reconcile_interval, job_timeout=60)
     cron.register(jobs.purge, QUEUE_NAME, interval=PURGE_INTERVAL, job_timeout=300)
 
     def loop() -> None:

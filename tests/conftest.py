@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -52,6 +53,29 @@ PUBLIC_URL = "http://127.0.0.1:9"
 
 ALWAYS_OPEN = {"daily": "00:00-24:00"}
 ALWAYS_CLOSED = {"daily": "00:00-00:00"}   # merged over ALWAYS_OPEN: never open
+
+
+def process_tree(pid: int) -> list[int]:
+    found, frontier = [pid], [pid]
+    while frontier:
+        children = subprocess.run(["pgrep", "-P", str(frontier.pop())], capture_output=True, text=True).stdout.split()
+        found += [int(child) for child in children]
+        frontier += [int(child) for child in children]
+    return found
+
+
+def kill_pids(pids: list[int]) -> None:
+    for each in pids:
+        try:
+            os.kill(each, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and everything it started, as when its machine dies. (RQ puts each work
+    horse in a process group of its own, so killing the worker's group would spare the horse.)"""
+    kill_pids(process_tree(pid))
 
 
 def deep_merge(base: dict, changes: dict) -> dict:
@@ -182,6 +206,7 @@ class LiveHotline(Hotline):
     server: object = None
     thread: threading.Thread | None = None
     workers: list = None
+    log_dir: Path = None
 
     def start_worker(self) -> subprocess.Popen:
         env = dict(os.environ)
@@ -190,25 +215,37 @@ class LiveHotline(Hotline):
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "TWILIO_API_BASE_URL": self.fake.base_url if self.fake else "", "HOTLINE_PUBLIC_URL": self.settings.public_url,
             "HOTLINE_ENV": "test", "HOTLINE_RETRY_INTERVALS": ",".join(map(str, self.settings.retry_intervals)),
-            "HOTLINE_REST_TIMEOUT": str(self.settings.rest_timeout), "HOTLINE_LOG_LEVEL": "WARNING",
+            "HOTLINE_REST_TIMEOUT": str(self.settings.rest_timeout), "HOTLINE_LOG_LEVEL": "INFO",
+            "HOTLINE_RECONCILE_INTERVAL": str(self.settings.reconcile_interval),
+            "HOTLINE_TIMER_GRACE": str(self.settings.timer_grace),
         })
         if not self.fake:
             env.pop("TWILIO_ACCOUNT_SID")
+        # Its output goes to a file, read by the privacy tests (a pipe nobody reads would fill and block).
+        log = open(self.log_dir / f"worker{len(self.workers)}.log", "wb")
         process = subprocess.Popen([sys.executable, "-m", "hotline", "worker"], env=env, start_new_session=True,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                   stdout=log, stderr=subprocess.STDOUT)
+        log.close()
         self.workers.append(process)
         return process
 
+    def worker_output(self) -> str:
+        return "".join(path.read_text(errors="replace") for path in sorted(self.log_dir.glob("worker*.log")))
+
     def stop(self) -> None:
+        trees = [process_tree(p.pid) for p in self.workers if p.poll() is None]
         for process in self.workers:
             if process.poll() is None:
-                process.terminate()
+                process.terminate()                     # RQ's warm shutdown
         for process in self.workers:
             try:
                 process.wait(10)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                pass
+        for tree in trees:
+            kill_pids(tree)                             # nothing left behind (its scheduler, a horse)
+        for process in self.workers:
+            process.wait()
         if self.server:
             self.server.shutdown()
 
@@ -227,6 +264,8 @@ def make_live_hotline(redis_url, fake_twilio, tmp_path):
         phone = TwilioPhone(settings.public_url, AUTH_TOKEN, http_transport(), ACCOUNT_SID)
         live = LiveHotline(app, services, phone, fake_twilio, settings)
         live.workers = []
+        live.log_dir = tmp_path / f"live{len(made)}-logs"
+        live.log_dir.mkdir()
         live.server = make_server("127.0.0.1", port, app, threaded=True)
         live.thread = threading.Thread(target=live.server.serve_forever, daemon=True)
         live.thread.start()

@@ -129,6 +129,15 @@ def test_a_correct_sign_in_clears_the_count(hotline):
         assert sign_in(other, "guess").status_code == 401
 
 
+def test_with_redis_unreachable_the_dashboard_says_so(make_hotline):
+    from hotline.redis_server import free_port
+
+    hotline = make_hotline(admin_password_hash=PASSWORD_HASH, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    client = hotline.app.test_client()
+    response = sign_in(client)
+    assert response.status_code == 503 and "Redis does not answer" in response.get_data(as_text=True)
+
+
 def test_the_next_page_is_only_ever_inside_the_dashboard(hotline):
     client = hotline.app.test_client()
     assert sign_in(client, next="/admin/health").headers["Location"] == "/admin/health"
@@ -198,7 +207,7 @@ def test_acknowledging_from_the_dashboard_tells_the_reporter_like_an_sms_ack(hot
     assert incident.status == "acknowledged" and incident.acknowledged_by == "dashboard"
     detail = page(client, "/admin/incidents/demo/101")
     assert "acknowledged by Office of Legal Counsel (dashboard)" in detail
-    assert "legal office (dashboard)" in detail and "You have incident 101" in detail
+    assert "Office of Legal Counsel (dashboard)" in detail and "You have incident 101" in detail
     assert "Acknowledge: the legal office has it" not in detail, "no second button once acknowledged"
     # A second acknowledgement changes nothing and tells nobody again.
     post(client, "/admin/incidents/demo/101/acknowledge")

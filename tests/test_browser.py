@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 from werkzeug.security import generate_password_hash
 
-from conftest import FRONT_DESK, LEGAL, STAFF_LINE
+from conftest import FAMILY_LINE, FRONT_DESK, LEGAL, PARENT, ROOSEVELT_DESK, STAFF_LINE
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium; HOTLINE_CHROMIUM points elsewhere (never a downloaded browser).
+CHROMIUM = Path(os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -68,6 +69,43 @@ def shoot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+# The simulator runs first: it has no worker process, and a worker process of an earlier test that
+# outlived its test could take this test's jobs.
+def test_the_phone_simulator_texts_ice_and_the_legal_office_acknowledges(make_live_hotline, browser):
+    # Development settings (the simulator exists) with no Twilio account (the dry-run outbox); the
+    # queued jobs run in this process, so no worker is started.
+    live = make_live_hotline(worker=False, environment="development", twilio_account_sid=None)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto(live.settings.public_url + "/sim/")
+        desk, legal = page.locator('[data-phone="desk"]'), page.locator('[data-phone="legal"]')
+        desk.locator(".compose .body").fill("ICE")
+        desk.locator(".compose button").click()
+        desk.locator(".screen li.in", has_text="Incident 101").wait_for()
+
+        live.run_jobs()                  # the escalation: texts to the outbox, which the page polls
+        alert = legal.locator(".screen li.push", has_text="Reply ACK 101")
+        alert.wait_for()
+        assert legal.locator("select.line").input_value() == STAFF_LINE
+        legal.locator(".compose .body").fill("ACK 101")
+        legal.locator(".compose button").click()
+        legal.locator(".screen li.in", has_text="You have incident 101").wait_for()
+        live.run_jobs()
+        desk.locator(".screen li.push", has_text="has incident 101").wait_for()
+
+        parent = page.locator('[data-phone="parent"]')
+        parent.locator("button.call").click()
+        parent.locator(".screen li.voice").first.wait_for()
+        assert re.search(r"says \(\w\w", parent.locator(".screen li.voice .meta").first.inner_text())
+        shoot(page, "sim-desktop")
+        page.set_viewport_size(PHONE)
+        shoot(page, "sim-phone")
+    finally:
+        context.close()
+
+
 def test_the_legal_office_signs_in_and_acknowledges_an_incident(make_live_hotline, browser, phone_page):
     live = make_live_hotline(admin_password_hash=PASSWORD_HASH)
     base = live.settings.public_url
@@ -75,6 +113,13 @@ def test_the_legal_office_signs_in_and_acknowledges_an_incident(make_live_hotlin
     assert any("Incident 101" in reply for reply in live.text(FRONT_DESK, STAFF_LINE, "ICE"))
     live.text(FRONT_DESK, STAFF_LINE, "1")
     live.text(FRONT_DESK, STAFF_LINE, "Agent R. Smith, badge 4471")
+    live.text(ROOSEVELT_DESK, STAFF_LINE, "RECORDS")                   # incident 102, for the list
+    requests = live.services.requests
+    requests.create(district_id="demo", type="contact_update", line=FAMILY_LINE, language="es", caller=PARENT,
+                    school="lincoln", fields={"student_name": "Ana P.", "contact_name": "Rosa P.",
+                                              "relationship": "aunt", "contact_phone": "+17205550177"})
+    requests.create(district_id="demo", type="voicemail", line=FAMILY_LINE, language="ar", caller=PARENT,
+                    school=None, fields={"message": "https://api.twilio.com/2010-04-01/Recordings/RE0001"})
 
     # Nothing without signing in.
     for path in ("/admin/", "/admin/incidents/demo/101", "/admin/requests"):
@@ -88,6 +133,8 @@ def test_the_legal_office_signs_in_and_acknowledges_an_incident(make_live_hotlin
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(base + "/admin/requests")       # back where the sign-in was asked for
+    assert page.locator("li.request").count() == 2
+    assert page.get_attribute("li.request a", "href").endswith("/Recordings/RE0001")
     shoot(page, "requests-phone")
 
     page.click("nav >> text=Incidents")
@@ -127,58 +174,3 @@ def test_the_legal_office_signs_in_and_acknowledges_an_incident(make_live_hotlin
     page.click("text=Sign out")
     page.goto(base + "/admin/health")
     assert page.url.startswith(base + "/admin/login")
-
-
-def test_the_phone_simulator_texts_ice_and_the_legal_office_acknowledges(make_live_hotline, browser):
-    # Development settings (the simulator exists) with no Twilio account (the dry-run outbox); the
-    # queued jobs run in this process, so no worker is started.
-    live = make_live_hotline(worker=False, environment="development", twilio_account_sid=None)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
-        page.goto(live.settings.public_url + "/sim/")
-        desk, legal = page.locator('[data-phone="desk"]'), page.locator('[data-phone="legal"]')
-        desk.locator(".compose .body").fill("ICE")
-        desk.locator(".compose button").click()
-        desk.locator(".screen li.in", has_text="Incident 101").wait_for()
-
-        live.run_jobs()                  # the escalation: texts to the outbox, which the page polls
-        alert = legal.locator(".screen li.push", has_text="Reply ACK 101")
-        try:
-            alert.wait_for()
-        except Exception:
-            print("DEBUG outbox", live.services.outbound.outbox(), "fake", live.fake.messages, "queue", live.services.queue.count)
-            print("DEBUG timeline", live.services.incidents.timeline("demo", "101"))
-            reg = live.services.queue.failed_job_registry
-            for jid in reg.get_job_ids():
-                job = live.services.queue.fetch_job(jid)
-                print("DEBUG failed", job.func_name, job.latest_result().exc_string if job.latest_result() else None)
-            from rq.job import Job
-            for k in live.services.rq_redis.keys("rq:job:*"):
-                jid = k.decode().split(":")[-1]
-                try:
-                    job = Job.fetch(jid, connection=live.services.rq_redis)
-                    print("DEBUG job", jid, job.func_name, job.get_status(), job.worker_name, job.args)
-                except Exception as e:
-                    print("DEBUG job?", k, e)
-            print("DEBUG keys", sorted(k.decode() for k in live.services.rq_redis.keys("rq:*"))[:50])
-            from rq import Worker
-            print("DEBUG workers", [(w.name, w.hostname, w.pid) for w in Worker.all(queue=live.services.queue)])
-            raise
-        assert legal.locator("select.line").input_value() == STAFF_LINE
-        legal.locator(".compose .body").fill("ACK 101")
-        legal.locator(".compose button").click()
-        legal.locator(".screen li.in", has_text="You have incident 101").wait_for()
-        live.run_jobs()
-        desk.locator(".screen li.push", has_text="has incident 101").wait_for()
-
-        parent = page.locator('[data-phone="parent"]')
-        parent.locator("button.call").click()
-        parent.locator(".screen li.voice").first.wait_for()
-        assert re.search(r"says \(\w\w", parent.locator(".screen li.voice .meta").first.inner_text())
-        shoot(page, "sim-desktop")
-        page.set_viewport_size(PHONE)
-        shoot(page, "sim-phone")
-    finally:
-        context.close()

@@ -92,9 +92,9 @@ def test_one_language_districts_skip_the_choice(make_hotline):
 def test_somali_by_phone_goes_to_the_interpreter_with_the_language(hotline):
     call = hotline.call(PARENT, FAMILY_LINE)
     call = hotline.phone.press(call, "5")
-    assert call.turn.dial and call.turn.dial["numbers"][0] == (INTERPRETER, "/voice/whisper?lang=so")
+    assert call.turn.dial and call.turn.dial["numbers"][0] == (INTERPRETER, "/voice/whisper?district=demo&lang=so")
     assert all(s.language != "en-US" for s in call.turn.spoken), "no English voice reading Somali"
-    whisper = hotline.phone.post("/voice/whisper?lang=so", {"CallSid": call.sid, "To": INTERPRETER})
+    whisper = hotline.phone.post("/voice/whisper?district=demo&lang=so", {"CallSid": call.sid, "To": INTERPRETER})
     assert "The caller speaks Somali" in whisper.text
 
 
@@ -111,9 +111,9 @@ def test_somali_recordings_are_played_when_they_exist(tmp_path, make_hotline):
     call = hotline.call(PARENT, FAMILY_LINE)
     call = hotline.phone.press(call, "5")
     plays = [s.text for s in call.turn.spoken if s.kind == "play"]
-    assert "/audio/so/family.welcome.mp3" in plays and "/audio/so/family.menu.prompt.mp3" in plays
+    assert "/audio/demo/so/family.welcome.mp3" in plays and "/audio/demo/so/family.menu.prompt.mp3" in plays
     assert not any(s.kind == "say" for s in call.turn.spoken)
-    served = hotline.app.test_client().get("/audio/so/family.welcome.mp3")
+    served = hotline.app.test_client().get("/audio/demo/so/family.welcome.mp3")
     assert served.status_code == 200 and served.mimetype == "audio/mpeg"
 
 
@@ -250,8 +250,8 @@ def test_talk_to_a_person_during_office_hours(hotline):
     call = hotline.call(PARENT, FAMILY_LINE)
     call = hotline.phone.press(call, "2")
     call = hotline.phone.press(call, "4")
-    assert call.turn.dial["numbers"] == [(LIAISON, "/voice/whisper?lang=es")]
-    whisper = hotline.phone.post("/voice/whisper?lang=es", {"CallSid": "CA" + "9" * 32, "To": LIAISON})
+    assert call.turn.dial["numbers"] == [(LIAISON, "/voice/whisper?district=demo&lang=es")]
+    whisper = hotline.phone.post("/voice/whisper?district=demo&lang=es", {"CallSid": "CA" + "9" * 32, "To": LIAISON})
     assert "The caller speaks Spanish" in whisper.text
 
 

@@ -104,3 +104,12 @@ def test_the_api_needs_the_pages_csrf_token(sim):
 def test_bad_input_is_refused_plainly(sim):
     assert "from" in sim.post("text", {"from": "nope", "line": STAFF_LINE, "body": "hi"}, expect=400)["error"]
     assert sim.post("press", {"call": "CAnothing", "digits": "1"}, expect=404)["error"]
+
+
+def test_a_staff_call_is_connected_and_the_dial_outcome_can_be_chosen(sim):
+    answer = sim.post("call", {"from": FRONT_DESK, "line": STAFF_LINE})
+    dialing = answer["turns"][-1]["dial"]
+    assert dialing and dialing["numbers"], "the staff line's call connects to the legal office"
+    after = sim.post("dial", {"call": answer["call"], "status": "no-answer"})
+    assert after["turns"] or after["ended"]
+    assert sim.post("dial", {"call": answer["call"], "status": "exploded"}, expect=400)["error"]

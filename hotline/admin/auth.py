@@ -23,7 +23,6 @@ from ..store import key
 SESSION_KEY = "admin"
 ENDED_KEY = "admin_ended"
 IDLE_TIMEOUT = 30 * 60            # seconds without a click before signing in again
-ABSOLUTE_LIFETIME = 8 * 3600      # PERMANENT_SESSION_LIFETIME in app.py; checked here too (see below)
 SIGNIN_LIMIT, SIGNIN_WINDOW = 5, 300
 # Requests a page makes by itself (the incident list's auto-refresh) carry this query parameter.
 # They must not count as activity, or a screen left open would never reach the idle timeout.
@@ -67,6 +66,9 @@ def _store() -> redis.Redis:
 def attempt_allowed() -> bool:
     """Count one sign-in attempt from this address. Fails closed: with Redis unreachable a guess
     must not slip past the limit (and the dashboard could show nothing anyway)."""
+    # Unreachable: RedisError, which the dashboard answers with its 503 page, rather than a
+    # misleading "too many attempts".
+    _store().ping()
     return ratelimit.allow(_store(), "signin", "admin", client_address(), limit=SIGNIN_LIMIT,
                            window=SIGNIN_WINDOW, fail_open=False)
 
@@ -118,8 +120,9 @@ def signed_in(touch: bool = True) -> bool:
     except (KeyError, TypeError, ValueError):
         return False
     # Flask re-signs a permanent session on every request, so its cookie lifetime slides; the
-    # sign-in time makes 8 hours a hard limit.
-    if moment - seen > IDLE_TIMEOUT or moment - started > ABSOLUTE_LIFETIME:
+    # sign-in time makes PERMANENT_SESSION_LIFETIME (8 hours, app.py) a hard limit.
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if moment - seen > IDLE_TIMEOUT or moment - started > lifetime:
         end_session()
         # Told on the sign-in page, so nobody wonders why they have to sign in again.
         session[ENDED_KEY] = "idle" if moment - seen > IDLE_TIMEOUT else "limit"

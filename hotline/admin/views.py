@@ -9,9 +9,7 @@ Twilio's signed webhooks exempted there).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 import re
 
@@ -20,6 +18,8 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    url_for)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from ..exports import holder_name, request_rows, to_csv
+from ..phones import national
 from . import auth
 from .auth import login_required
 
@@ -96,18 +96,19 @@ def age(seconds: float) -> str:
     return f"{hours // 24} d {hours % 24} h" if hours % 24 else f"{hours // 24} d"
 
 
+def ago(seconds: float) -> str:
+    text = age(seconds)
+    return text if text == "just now" else f"{text} ago"
+
+
 def is_link(value) -> bool:
     """Only http(s) URLs become links: a javascript: URL typed by a caller must stay text."""
     return isinstance(value, str) and re.match(r"^https?://[^\s\"'<>]+$", value) is not None
 
 
 def acknowledger(district, incident) -> str:
-    if not incident.acknowledged_by:
-        return ""
-    if incident.acknowledged_by == DASHBOARD_CONTACT:
-        return "legal office (dashboard)"
-    contact = district.contacts.get(incident.acknowledged_by)
-    return contact.name if contact else incident.acknowledged_by
+    name = holder_name(district, incident)
+    return f"{name} (dashboard)" if incident.acknowledged_by == DASHBOARD_CONTACT else name
 
 
 def incident_row(district, incident, now: float) -> dict:
@@ -226,12 +227,10 @@ def incident(district_id: str, incident_id: str):
     sent = [{"contact": d.contact, "channel": d.channel, "tier": d.tier + 1, "round": d.round + 1,
              "status": d.status, "delivery": d.delivery or "", "at": local_time(district, d.at, seconds=True)}
             for d in deliveries(services, found)]
-    from ..phones import national
-
     summary = {
         "Status": found.status, "Type": TYPE_LABELS.get(found.type, found.type),
         "School": school.name if school else "not known",
-        "Reported": f"{local_time(district, found.created, seconds=True)} ({age(services.clock() - found.created)} ago)",
+        "Reported": f"{local_time(district, found.created, seconds=True)} ({ago(services.clock() - found.created)})",
         "Reporter": ", ".join(p for p in (found.reporter_name, found.reporter_role) if p) or "unlisted number",
         "Reporter's phone": national(found.reporter),
         "Verified by": {"roster": "staff roster", "code": "staff code", "pending": "NOT VERIFIED"}.get(
@@ -260,7 +259,7 @@ def acknowledge_incident(district_id: str, incident_id: str):
         # The reporter is told "<name> has incident N", exactly as when the office replies ACK by text.
         name = legal.name if legal else "The legal office"
         first = acknowledge(services, district, found, contact_id=DASHBOARD_CONTACT, contact_name=name,
-                            contact_number=None, via="dashboard")
+                            contact_number=legal.number if legal else None, via="dashboard")
         if first:
             flash(f"You have incident {found.id}. The reporter and the other contacts are being told.")
         else:
@@ -277,7 +276,8 @@ def close_incident(district_id: str, incident_id: str):
     district, found = _incident_or_404(district_id, incident_id)
     if services.incidents.close(found, "the dashboard"):
         # As when the reporter closes it (actions.close_reporter_part): everyone alerted is told.
-        jobs.enqueue(services, jobs.notify_contacts, district.id, found.id, "escalation.closed", "closed", [], {})
+        jobs.enqueue(services, jobs.notify_contacts, district.id, found.id, "escalation.closed_by_office", "closed",
+                     [], {})
         flash(f"Incident {found.id} is closed. The contacts who were alerted are being told.")
     else:
         flash(f"Incident {found.id} was already closed.")
@@ -330,34 +330,13 @@ def mark_processed(district_id: str, reference: str):
 
 # A cell starting with one of these is a formula to Excel and LibreOffice: a family's text must not
 # run in the office's spreadsheet (CSV injection). E.164 phone numbers start with + and are harmless.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_E164 = re.compile(r"^\+\d{6,15}$")
-
-
-def spreadsheet_safe(value) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _E164.match(text):
-        return "'" + text
-    return text
-
-
 @bp.get("/requests.csv")
 @login_required(download=True)
 def requests_csv():
-    from ..cli import request_rows
-
     shown = _status_filter(request.args.get("status"))
-    rows = request_rows(_services(), None if shown == "all" else shown)
-    fields: list[str] = []
-    for row in rows:
-        fields += [name for name in row if name not in fields]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=fields or ["reference"])
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({name: spreadsheet_safe(value) for name, value in row.items()})
+    body = to_csv(request_rows(_services(), None if shown == "all" else shown))
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
-    return Response(out.getvalue(), mimetype="text/csv",
+    return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="office-requests-{shown}-{stamp}.csv"'})
 
 

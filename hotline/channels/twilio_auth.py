@@ -24,7 +24,9 @@ from ..store import key
 log = logging.getLogger(__name__)
 
 DEDUPE_TTL = 24 * 3600
-REPLY_CACHE_TTL = 3600
+# A retried webhook gets the first answer again. Twilio retries within seconds, so the answer
+# (which may hold what a family typed) is kept only briefly.
+REPLY_CACHE_TTL = 300
 
 
 def _raw_path() -> str:

@@ -6,7 +6,7 @@
   gets the first's TwiML and changes nothing.
 - POST /voice/whisper: what a liaison or interpreter hears before being connected (the language).
 - POST /voice/escalation, /voice/escalation/answer: the call to a contact; pressing 1 acknowledges.
-- GET /audio/<lang>/<key>.mp3: recordings for languages without a Twilio voice.
+- GET /audio/<district>/<lang>/<key>.mp3: recordings for languages without a Twilio voice.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, request, send_from_directory
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ..acknowledgement import acknowledge, holder_name
+from ..acknowledgement import acknowledge
+from ..exports import holder_name
 from ..conversation import TurnResult, handle_call
 from ..engine import Choice, Event, Input, words
 from ..phones import mask
@@ -69,11 +70,12 @@ def _setup(district, line, result: TurnResult, call_sid: str) -> VoiceSetup:
         contact = district.first_contact(role)
         if contact is None:
             return None
-        whisper = "/voice/whisper?" + urlencode({"lang": result.lang}) if line.kind == "family" else None
+        whisper = "/voice/whisper?" + urlencode({"district": district.id, "lang": result.lang}) \
+            if line.kind == "family" else None
         return contact.number, whisper
 
     def audio_url(lang: str, key: str) -> str:
-        return f"/audio/{lang}/{key}.mp3"
+        return f"/audio/{district.id}/{lang}/{key}.mp3"
 
     return VoiceSetup(
         catalogs=content.catalogs, lang=result.lang, default=district.default_language, variables=result.variables,
@@ -172,7 +174,10 @@ def call_step():
 def whisper():
     hotline = services()
     lang = request.args.get("lang", "en")[:16]
-    district = hotline.directory.single
+    try:
+        district = hotline.directory.get(request.args.get("district", ""))
+    except KeyError:
+        district = hotline.directory.single
     content = hotline.content(district)
     name = content.catalogs.get(lang).english_name if lang in content.catalogs else lang
     return voice_text(english("whisper.language", district, language=name), hang_up=False)
@@ -244,10 +249,13 @@ def escalation_answer():
     return twiml(response)
 
 
-@bp.get("/audio/<lang>/<key>.mp3")
-def audio(lang: str, key: str):
+@bp.get("/audio/<district_id>/<lang>/<key>.mp3")
+def audio(district_id: str, lang: str, key: str):
     hotline = services()
-    district = hotline.directory.single
+    try:
+        district = hotline.directory.get(district_id)
+    except KeyError:
+        abort(404)
     catalogs = hotline.content(district).catalogs
     if lang not in catalogs or not catalogs.get(lang).has_recording(key):
         abort(404)

@@ -24,7 +24,6 @@ from dataclasses import asdict
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
-from ..outbound import OUTBOX_KEY
 from ..phones import try_e164
 from ..store import key
 from . import twiml
@@ -266,7 +265,7 @@ def hangup():
 
 @bp.get("/api/outbox")
 def outbox():
-    """What the hotline sent since item ``since`` (dry-run mode only: with a Twilio account the
+    """What the hotline sent after sequence number ``since`` (dry-run mode only: with a Twilio account the
     messages really go out and are not kept here)."""
     services = _services()
     try:
@@ -275,10 +274,5 @@ def outbox():
         raise BadRequest("since: a count")
     if not services.settings.dry_run:
         return jsonify({"dry_run": False, "items": [], "next": since})
-    # The outbox is trimmed to its last items (outbound.OUTBOX_LIMIT), which shifts positions: a
-    # position past the end means the page fell behind a trim, so it starts again from the end.
-    length = services.redis.llen(OUTBOX_KEY)
-    if since > length:
-        return jsonify({"dry_run": True, "items": [], "next": length})
     items = services.outbound.outbox(since)[:OUTBOX_BATCH]
-    return jsonify({"dry_run": True, "items": items, "next": since + len(items)})
+    return jsonify({"dry_run": True, "items": items, "next": items[-1]["seq"] if items else since})

@@ -51,9 +51,9 @@
       for (const spoken of turn.spoken) {
         if (spoken.kind === "say") {
           const how = [spoken.language, spoken.voice].filter(Boolean).join(", ");
-          phone.show("voice", spoken.text, "🔊 says" + (how ? " (" + how + ")" : ""));
+          phone.show("voice", spoken.text, "says" + (how ? " (" + how + ")" : ""));
         } else {
-          phone.show("voice", spoken.text, "▶ plays a recording");
+          phone.show("voice", spoken.text, "plays a recording");
         }
       }
       if (turn.dial) phone.show("note", "connecting to " + (turn.dial.numbers.join(", ") || "…"));
