@@ -66,6 +66,35 @@ def worker(burst: bool) -> None:
 
 
 @main.command()
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="The hotline to talk to.")
+@click.option("--as", "me", default="front-desk", show_default=True,
+              help="Who you are: front-desk, legal, safety, parent, stranger, ... or a number.")
+@click.option("--line", default="staff", show_default=True, help="staff, family or a line's number.")
+@click.option("--token", default=None, help="The auth token to sign with (default: TWILIO_AUTH_TOKEN, else "
+              "var/dev-auth-token made by hotline serve).")
+@click.option("--script", type=click.File(encoding="utf-8"), default=None,
+              help="Run the commands in this file and print the transcript.")
+@click.option("--twilio-api", default=None, help="Show what the hotline sends as seen by this Twilio-compatible API.")
+@click.option("--account-sid", default=None, envvar="TWILIO_ACCOUNT_SID", help="With --twilio-api.")
+def sim(url: str, me: str, line: str, token: str | None, script, twilio_api: str | None,
+        account_sid: str | None) -> None:
+    """A phone in the terminal: text and call the hotline as Twilio would, see what it sends."""
+    from .sim.terminal import LINES, PEOPLE, find_token, make_simulator, run_interactive, run_script
+
+    token = find_token(token)
+    if not token:
+        click.echo("No auth token: start `hotline serve` in this folder first (it makes var/dev-auth-token), "
+                   "or pass --token.", err=True)
+        sys.exit(2)
+    simulator = make_simulator(url, token, click.echo, twilio_api, account_sid)
+    simulator.me, simulator.line = PEOPLE.get(me, me), LINES.get(line, line)
+    if script:
+        run_script(simulator, script.read().splitlines())
+    else:
+        run_interactive(simulator)
+
+
+@main.command()
 def check() -> None:
     """Check the district files, flows and catalogs; print every problem and a language table."""
     from .check import run_check

@@ -214,7 +214,7 @@ class LiveHotline(Hotline):
             "REDIS_URL": self.settings.redis_url, "HOTLINE_DISTRICT": str(self.settings.district_path),
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "TWILIO_API_BASE_URL": self.fake.base_url if self.fake else "", "HOTLINE_PUBLIC_URL": self.settings.public_url,
-            "HOTLINE_ENV": "test", "HOTLINE_RETRY_INTERVALS": ",".join(map(str, self.settings.retry_intervals)),
+            "HOTLINE_ENV": self.settings.environment, "HOTLINE_RETRY_INTERVALS": ",".join(map(str, self.settings.retry_intervals)),
             "HOTLINE_REST_TIMEOUT": str(self.settings.rest_timeout), "HOTLINE_LOG_LEVEL": "INFO",
             "HOTLINE_RECONCILE_INTERVAL": str(self.settings.reconcile_interval),
             "HOTLINE_TIMER_GRACE": str(self.settings.timer_grace),
@@ -254,15 +254,17 @@ class LiveHotline(Hotline):
 def make_live_hotline(redis_url, fake_twilio, tmp_path):
     made: list[LiveHotline] = []
 
-    def make(changes: dict | None = None, worker: bool = True, **settings_changes) -> LiveHotline:
+    def make(changes: dict | None = None, worker: bool = True, dry_run: bool = False,
+             **settings_changes) -> LiveHotline:
         port = free_port()
         district = write_district(tmp_path / f"live{len(made)}", changes)
-        settings = settings_for_tests(redis_url, district, fake_twilio, public_url=f"http://127.0.0.1:{port}",
-                                 **settings_changes)
+        fake = None if dry_run else fake_twilio
+        settings = settings_for_tests(redis_url, district, fake, public_url=f"http://127.0.0.1:{port}",
+                                      **settings_changes)
         app = create_app(settings)
         services = app.extensions["hotline"]
         phone = TwilioPhone(settings.public_url, AUTH_TOKEN, http_transport(), ACCOUNT_SID)
-        live = LiveHotline(app, services, phone, fake_twilio, settings)
+        live = LiveHotline(app, services, phone, fake, settings)
         live.workers = []
         live.log_dir = tmp_path / f"live{len(made)}-logs"
         live.log_dir.mkdir()
