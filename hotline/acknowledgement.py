@@ -39,7 +39,7 @@ def acknowledge(services: Services, district: District, incident: Incident, cont
     return True
 
 
-def acknowledge_by_text(turn: "Turn", body: str, match: KeywordMatch) -> "TurnResult":
+def acknowledge_by_text(turn: Turn, body: str, match: KeywordMatch) -> TurnResult:
     from .conversation import TurnResult
     from .escalation import message_variables
 
@@ -48,7 +48,7 @@ def acknowledge_by_text(turn: "Turn", body: str, match: KeywordMatch) -> "TurnRe
     given = words(body)[match.length:match.length + 1]
     incident_id = given[0].upper() if given else None
 
-    def answer(key: str, **variables) -> "TurnResult":
+    def answer(key: str, **variables) -> TurnResult:
         return TurnResult([Reply(key, variables)], turn.variables(), district.default_language, turn.state)
 
     awaiting = services.incidents.awaiting(district.id, turn.caller)

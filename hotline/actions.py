@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from .engine import Reply
 from .phones import mask
@@ -33,7 +34,7 @@ def _reply(key: str, **variables) -> ActionResult:
 
 # --- Incidents (staff line) ---------------------------------------------------------------------
 
-def start_incident(turn: "Turn", type: str = "ice") -> ActionResult:
+def start_incident(turn: Turn, type: str = "ice") -> ActionResult:
     from . import escalation
 
     services, district = turn.services, turn.district
@@ -68,7 +69,7 @@ def start_incident(turn: "Turn", type: str = "ice") -> ActionResult:
     return _reply("staff.notify.drill" if drill else "staff.notify.started", incident=incident.id)
 
 
-def verify_reporter(turn: "Turn") -> ActionResult:
+def verify_reporter(turn: Turn) -> ActionResult:
     from . import escalation
 
     services = turn.services
@@ -84,14 +85,14 @@ def verify_reporter(turn: "Turn") -> ActionResult:
     return _reply("staff.notify.verified", incident=incident.id)
 
 
-def record(turn: "Turn", field: str, value=None) -> ActionResult:
+def record(turn: Turn, field: str, value=None) -> ActionResult:
     incident = turn.services.incidents.get(turn.district.id, turn.state.get("incident", ""))
     if incident is not None:
         turn.services.incidents.record_detail(incident, field, value)
     return ActionResult()
 
 
-def mark_urgent(turn: "Turn") -> ActionResult:
+def mark_urgent(turn: Turn) -> ActionResult:
     from . import jobs
 
     incident = turn.services.incidents.get(turn.district.id, turn.state.get("incident", ""))
@@ -104,7 +105,7 @@ def mark_urgent(turn: "Turn") -> ActionResult:
     return ActionResult()
 
 
-def incident_status(turn: "Turn") -> ActionResult:
+def incident_status(turn: Turn) -> ActionResult:
     from . import escalation
     from .exports import holder_name
 
@@ -121,7 +122,7 @@ def incident_status(turn: "Turn") -> ActionResult:
                   reached=", ".join(reached) or nobody, acknowledged=acknowledged)
 
 
-def close_reporter_part(turn: "Turn") -> ActionResult:
+def close_reporter_part(turn: Turn) -> ActionResult:
     from . import jobs
 
     services = turn.services
@@ -144,7 +145,7 @@ REQUEST_REPLY = {"contact_update": "family.update.sent", "concern": "family.conc
                  "voicemail": "family.person.sent"}
 
 
-def submit_request(turn: "Turn", type: str) -> ActionResult:
+def submit_request(turn: Turn, type: str) -> ActionResult:
     from . import jobs
 
     answers = turn.state.get("answers", {})
@@ -162,7 +163,7 @@ def submit_request(turn: "Turn", type: str) -> ActionResult:
     return _reply(REQUEST_REPLY[type], reference=request.reference)
 
 
-def set_language(turn: "Turn", language: str | None = None) -> ActionResult:
+def set_language(turn: Turn, language: str | None = None) -> ActionResult:
     # The engine already changed the conversation's language; nothing more to do.
     return ActionResult()
 
@@ -188,7 +189,7 @@ FAILURE_REPLY = {
 }
 
 
-def execute(turn: "Turn", actions: list) -> list[ActionResult]:
+def execute(turn: Turn, actions: list) -> list[ActionResult]:
     results: list[ActionResult] = []
     for action in actions:
         handler = ACTIONS.get(action.name)
@@ -206,5 +207,5 @@ def execute(turn: "Turn", actions: list) -> list[ActionResult]:
     return results
 
 
-def locked_out(turn: "Turn") -> list:
+def locked_out(turn: Turn) -> list:
     return [Reply("staff.code.locked")]

@@ -51,8 +51,10 @@ class Turn:
         return self.state.get("lang") or self.district.default_language
 
     def voice_ready(self, lang: str | None = None) -> bool:
+        """The language can be spoken: a Twilio voice, or a recording of every message the flows say."""
         catalog = self.content.catalogs.get(lang or self.lang)
-        return catalog.voice is not None or bool(catalog.audio)
+        return catalog.voice is not None or (bool(catalog.audio)
+                                              and self.content.flows.message_keys() <= catalog.audio)
 
     def liaison_open(self) -> bool:
         liaison = self.district.first_contact("liaison")
@@ -146,6 +148,13 @@ def _waiting_step(turn: Turn, state: dict | None):
     return flow.steps.get(state.get("step") or "") if flow else None
 
 
+def _waiting_for_text(turn: Turn, state: dict | None) -> bool:
+    """While a free-text answer is awaited, only a message that is a keyword alone interrupts
+    ("ICE agent asked for records" is an answer, not a restart)."""
+    waiting = _waiting_step(turn, state)
+    return waiting is not None and waiting.kind == "ask" and waiting.expect == "text"
+
+
 def _finish(turn: Turn, outcome: engine.Outcome) -> TurnResult:
     turn.state = outcome.state
     turn.results = execute(turn, outcome.actions)
@@ -200,19 +209,19 @@ def handle_text(services: Services, district: District, line: Line, sender: str,
         reserved = reserved_word(body)
         if reserved and (reserved != "YES" or _opted_out(turn)):
             return _reserved(turn, reserved)
-    if district.contact_by_number(sender):
-        ack = content.keywords.match(body, allowed={"ack"})
-        if ack:
-            from .acknowledgement import acknowledge_by_text
+    ack = content.keywords.match(body, allowed={"ack"}) if line.kind == "staff" else None
+    if ack and district.contact_by_number(sender):
+        from .acknowledgement import acknowledge_by_text
 
-            return acknowledge_by_text(turn, body, ack)
+        return acknowledge_by_text(turn, body, ack)
+    if ack and (ack.whole or not _waiting_for_text(turn, state)):
+        return TurnResult([engine.Reply("escalation.ack_not_contact")], turn.variables(), turn.lang, turn.state)
 
     triggers = content.lines.triggers(line)
     waiting = _waiting_step(turn, state)
     match = content.keywords.match(body, allowed=set(triggers), prefer_language=turn.lang,
                                    languages=district.languages) if body else None
-    free_text = waiting is not None and waiting.kind == "ask" and waiting.expect == "text"
-    if match and (match.whole or not free_text):
+    if match and (match.whole or not _waiting_for_text(turn, state)):
         return _start_by_keyword(turn, match, triggers[match.keyword], had_session=state is not None)
 
     if waiting is None:

@@ -12,7 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -241,6 +242,16 @@ class _Reader:
                          "write it in international form, e.g. +13035550100")
             return None
 
+    def one_of(self, value: Any, key: str, known: Iterable[str], what: str) -> str | None:
+        """``value`` if it names one of ``known`` (or is None); else a problem, and None."""
+        if value is None:
+            return None
+        known = list(known)
+        if str(value) in known:
+            return str(value)
+        self.problem(key, f"{value!r} is not in {what}", f"use one of {', '.join(known) or f'(define {what} first)'}")
+        return None
+
     def duration(self, value: Any, key: str, default: float) -> float:
         if value is None:
             return default
@@ -380,14 +391,10 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         number = reader.number(item.get("number"), f"{key}.number", region) if item.get("number") else None
         if number is None and item.get("number") is None:
             reader.problem(f"{key}.number", "is missing", "add the contact's phone number, e.g. +13035550110")
-        hours = item.get("hours")
-        if hours is not None and str(hours) not in office_hours:
-            reader.problem(f"{key}.hours", f"{hours!r} is not in office_hours",
-                           f"use one of {', '.join(office_hours) or '(define office_hours first)'}")
-            hours = None
+        hours = reader.one_of(item.get("hours"), f"{key}.hours", office_hours, "office_hours")
         if number:
             contacts[str(contact_id)] = Contact(str(contact_id), reader.text(item, "name", key, default=str(contact_id)),
-                                                number, role, str(hours) if hours is not None else None)
+                                                number, role, hours)
     if not any(c.role == "legal" for c in contacts.values()):
         reader.problem("contacts", "has no legal contact (role: legal)",
                        "add the legal office: contacts: {legal_office: {name: ..., number: ..., role: legal}}")
@@ -405,17 +412,12 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         key = f"roster.{raw_number}"
         number = reader.number(raw_number, key, region)
         item = reader.mapping(item, key)
-        school = item.get("school")
-        if school is not None and str(school) not in schools:
-            reader.problem(f"{key}.school", f"{school!r} is not in schools",
-                           f"use one of {', '.join(schools) or '(define schools first)'}")
-            school = None
+        school = reader.one_of(item.get("school"), f"{key}.school", schools, "schools")
         if number:
             if number in roster:
                 reader.problem(key, "is listed twice in the roster", "keep one entry per number")
             roster[number] = StaffMember(number, reader.text(item, "name", key, default="Staff"),
-                                         reader.text(item, "role", key, required=False, default="staff"),
-                                         str(school) if school is not None else None)
+                                         reader.text(item, "role", key, required=False, default="staff"), school)
     for school in schools.values():
         if school.leader and school.leader not in roster:
             reader.problem(f"schools.{school.id}.leader", "is not a number in the roster",
@@ -465,12 +467,8 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
                        "how many times the tiers repeat before the reporter is told nobody answered")
         rounds = 2
     drill_contacts = escalation.get("drill_contacts") or [c.id for c in contacts.values() if c.role == "legal"][:1]
-    for contact_id in drill_contacts:
-        if contact_id not in contacts:
-            reader.problem("escalation.drill_contacts", f"{contact_id!r} is not a contact",
-                           f"use one of {', '.join(contacts)}")
-    policy = EscalationPolicy(tiers, after_hours, rounds,
-                              tuple(c for c in drill_contacts if c in contacts),
+    drill_contacts = [reader.one_of(c, "escalation.drill_contacts", contacts, "contacts") for c in drill_contacts]
+    policy = EscalationPolicy(tiers, after_hours, rounds, tuple(c for c in drill_contacts if c),
                               bool(escalation.get("tell_school_leader", True)))
 
     retention_raw = reader.mapping(root.get("retention"), "retention", required=False)

@@ -4,14 +4,15 @@ and whom they may dial. The host computes these; the engine only reads them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from .district import CONTACT_ROLES
 
 if TYPE_CHECKING:
     from .conversation import Turn
 
-FACTS: dict[str, Callable[["Turn"], bool]] = {
+FACTS: dict[str, Callable[[Turn], bool]] = {
     # the sender is on the roster, or gave the staff code in this conversation
     "is_staff": lambda turn: turn.caller in turn.district.roster or bool(turn.state.get("verified")),
     # the caller picked a language (by number, or by a greeting such as HOLA)

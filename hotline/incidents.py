@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import MISSING, asdict, dataclass, field
-from typing import Iterable
+from collections.abc import Iterable
 
 import redis
 

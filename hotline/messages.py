@@ -14,7 +14,7 @@ import logging
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import yaml
 from babel import Locale, UnknownLocaleError

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import redis
 import requests
@@ -123,31 +123,22 @@ class Outbound:
         """The sid of a message already sent from ``from_`` to ``to`` since ``since`` whose body has
         ``marker``: how a job that died mid-send learns whether Twilio got its request."""
         if self.dry_run:
-            for item in self.outbox():
-                if item["kind"] == "sms" and item["from"] == from_ and item["to"] == to \
-                        and item["time"] >= since - 1 and marker in item.get("body", ""):
-                    return item["sid"]
-            return None
+            return self._find_in_outbox("sms", from_, to, since, lambda item: marker in item.get("body", ""))
         # No date filter: Twilio filters on date_sent, which a queued message does not have yet.
-        # The list is newest first; what matters was created since the interrupted attempt.
-        for message in self.client.messages.list(from_=from_, to=to, limit=20):
-            created = getattr(message, "date_created", None)
-            if (created is None or created.timestamp() >= since - 5) and marker in (message.body or ""):
-                return message.sid
-        return None
+        return _newest_since(self.client.messages.list(from_=from_, to=to, limit=20), since,
+                             lambda message: marker in (message.body or ""))
 
     def find_call(self, from_: str, to: str, since: float, marker: str) -> str | None:
-        """As find_sms, for a call whose webhook URL carries ``marker``."""
+        """As find_sms, for a call (its script URL carries ``marker`` in the dry-run outbox)."""
         if self.dry_run:
-            for item in self.outbox():
-                if item["kind"] == "call" and item["from"] == from_ and item["to"] == to \
-                        and item["time"] >= since - 1 and marker in item.get("url", ""):
-                    return item["sid"]
-            return None
-        for call in self.client.calls.list(from_=from_, to=to, limit=20):
-            created = getattr(call, "date_created", None)
-            if created is None or created.timestamp() >= since - 5:
-                return call.sid
+            return self._find_in_outbox("call", from_, to, since, lambda item: marker in item.get("url", ""))
+        return _newest_since(self.client.calls.list(from_=from_, to=to, limit=20), since, lambda call: True)
+
+    def _find_in_outbox(self, kind: str, from_: str, to: str, since: float, matches) -> str | None:
+        for item in self.outbox():
+            if (item["kind"], item["from"], item["to"]) == (kind, from_, to) and item["time"] >= since - 1 \
+                    and matches(item):
+                return item["sid"]
         return None
 
     def _call(self, kind: str, to: str, request) -> SendResult:
@@ -182,5 +173,10 @@ class Outbound:
         return [item for item in items if item["seq"] > after]
 
 
-def result_as_dict(result: SendResult) -> dict:
-    return asdict(result)
+def _newest_since(resources, since: float, matches) -> str | None:
+    """The first (the list is newest first) resource created since ``since`` that ``matches``."""
+    for resource in resources:
+        created = getattr(resource, "date_created", None)
+        if (created is None or created.timestamp() >= since - 5) and matches(resource):
+            return resource.sid
+    return None

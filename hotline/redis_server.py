@@ -104,7 +104,7 @@ class EmbeddedRedis:
             os.kill(self.process.pid, 9)
             self.process.wait()
 
-    def __enter__(self) -> "EmbeddedRedis":
+    def __enter__(self) -> EmbeddedRedis:
         self.start()
         return self
 

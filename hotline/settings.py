@@ -10,7 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+from collections.abc import Mapping
 
 from .content import demo_district
 from .problems import ConfigError, Problem
@@ -50,7 +50,7 @@ class Settings:
     def development(self) -> bool:
         return self.environment == "development"
 
-    def replace(self, **changes) -> "Settings":
+    def replace(self, **changes) -> Settings:
         return replace(self, **changes)
 
 

@@ -49,6 +49,12 @@ def test_every_key_used_by_flows_and_code_is_in_english():
     assert missing == []
 
 
+def test_every_english_key_is_used():
+    """No dead text: a message nobody can receive is one a translator would still translate."""
+    used = load_flows(flows_dir()).message_keys() | keys_used_by_code()
+    assert sorted(set(ENGLISH.entries) - used) == []
+
+
 @pytest.mark.parametrize("code", DEMO_LANGUAGES[1:])
 def test_every_language_has_every_key_with_the_same_placeholders(code):
     catalog = CATALOGS.get(code)

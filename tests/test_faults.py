@@ -4,7 +4,6 @@ Twilio-compatible server."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 

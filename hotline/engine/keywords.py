@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 # Twilio answers these itself on its numbers (when sent as the whole message) and still forwards
 # them to the webhook. https://help.twilio.com/articles/223134027

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
-from .model import Flow, Option, Step
+from .model import Flow, Step
 from .validators import VALIDATORS, Answer, Limits
 
 # A flow that runs this many steps without waiting for the caller has a loop; validation catches
@@ -31,11 +31,11 @@ class Event:
     recording: str | None = None   # recording: the RecordingUrl
 
     @classmethod
-    def start(cls) -> "Event":
+    def start(cls) -> Event:
         return cls("start")
 
     @classmethod
-    def timeout(cls) -> "Event":
+    def timeout(cls) -> Event:
         return cls("timeout")
 
 

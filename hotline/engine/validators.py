@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import phonenumbers
 

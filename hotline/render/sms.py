@@ -3,7 +3,7 @@ as fit (Twilio accepts up to 1,600 characters in one message, split into segment
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from ..engine import Reply
 from ..messages import Catalogs
