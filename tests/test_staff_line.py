@@ -34,6 +34,7 @@ def timeline_text(hotline, incident_id="101"):
 
 def test_ice_from_the_front_desk_gives_first_steps_and_alerts_legal_and_safety(hotline):
     reply = hotline.text(FRONT_DESK, STAFF_LINE, "ice")[0]
+    assert reply.startswith("ICE AT SCHOOL - DO THIS NOW:"), "the protocol comes first"
     assert "Stay calm and polite" in reply
     assert "Do not let agents past the front office" in reply
     assert "Incident 101: we are texting the legal office and the Department of Safety now" in reply
@@ -316,4 +317,4 @@ def test_redis_down_still_gives_the_protocol_and_says_failed(make_hotline, body)
     hotline = make_hotline(redis_url="redis://127.0.0.1:1/0")
     reply = "\n".join(hotline.text(FRONT_DESK, STAFF_LINE, body))
     assert "DO THIS NOW" in reply
-    assert "AUTOMATIC NOTIFICATION FAILED" in reply and "(303) 555-0110" in reply and "(303) 555-0111" in reply
+    assert reply.index("DO THIS NOW") < reply.index("AUTOMATIC NOTIFICATION FAILED") and "(303) 555-0110" in reply and "(303) 555-0111" in reply

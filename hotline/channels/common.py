@@ -48,7 +48,7 @@ def voice_text(text: str, hang_up: bool = True) -> Response:
     return twiml(response)
 
 
-def english(key: str, district: District | None = None, **variables) -> str:
+def default_text(key: str, district: District | None = None, **variables) -> str:
     """A message in the district's default language (or English), for answers with no conversation."""
     hotline = services()
     if district is None:

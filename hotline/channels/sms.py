@@ -16,7 +16,7 @@ from ..conversation import base_variables, handle_text
 from ..engine import Reply
 from ..phones import mask
 from ..render.sms import drill_prefix, render_sms
-from .common import english, find_line, form_number, services, sms_text, twiml
+from .common import default_text, find_line, form_number, services, sms_text, twiml
 from .twilio_auth import first_time, remember_reply, remembered_reply, twilio_only
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def inbound_sms():
     found = find_line(request.form.get("To", ""))
     if found is None:
         log.warning("text to an unknown line to=%s", mask(request.form.get("To")))
-        return sms_text(english("common.not_configured"))
+        return sms_text(default_text("common.not_configured"))
     district, line = found
     sender = form_number("From")
     body = request.form.get("Body", "")[:1600]

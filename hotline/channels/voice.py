@@ -23,7 +23,7 @@ from ..conversation import TurnResult, handle_call
 from ..engine import Choice, Event, Input, words
 from ..phones import mask
 from ..render.voice import VoiceSetup, render_voice
-from .common import english, find_line, form_number, services, twiml, voice_text
+from .common import default_text, find_line, form_number, services, twiml, voice_text
 from .twilio_auth import first_time, remember_reply, remembered_reply, twilio_only
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def incoming_call():
     found = find_line(request.form.get("To", ""))
     if found is None:
         log.warning("call to an unknown line to=%s", mask(request.form.get("To")))
-        return voice_text(english("common.not_configured"))
+        return voice_text(default_text("common.not_configured"))
     district, line = found
     call_sid = request.form.get("CallSid", "")[:64]
     hotline = services()
@@ -155,7 +155,7 @@ def incoming_call():
 def call_step():
     found = find_line(request.form.get("To", ""))
     if found is None:
-        return voice_text(english("common.not_configured"))
+        return voice_text(default_text("common.not_configured"))
     district, line = found
     call_sid = request.form.get("CallSid", "")[:64]
     seq = request.args.get("seq", "")[:12]
@@ -180,7 +180,7 @@ def whisper():
         district = hotline.directory.single
     content = hotline.content(district)
     name = content.catalogs.get(lang).english_name if lang in content.catalogs else lang
-    return voice_text(english("whisper.language", district, language=name), hang_up=False)
+    return voice_text(default_text("whisper.language", district, language=name), hang_up=False)
 
 
 def _escalation_context():
