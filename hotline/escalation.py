@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from babel.dates import format_time
 
-from . import jobs, ledger, optout
+from . import jobs, ledger
 from .district import District
 from .incidents import Incident
 from .outbound import SendResult
@@ -189,13 +189,6 @@ def deliver(services: Services, district_id: str, incident_id: str, contact_id: 
         return "no number"
     name = _contact_name(district, contact_id)
 
-    # STOP blocks texts from the line, not calls: a contact who opted out is still called.
-    if channel == "sms" and optout.is_opted_out(services.redis, incident.line, number):
-        entry = ledger.mark(services.redis, book, field, "failed", error_code=21610, reason="opted out (STOP)")
-        services.incidents.add_event(incident, "failed", f"{name} ({channel}): opted out of this line", field=field)
-        fall_back(services, incident, contact_id, channel, tier, round_, SendResult(False, error_code=21610))
-        return entry.status
-
     message = "escalation.leader" if contact_id == LEADER else "escalation.sms"
     body = render_for_contacts(services, district, incident, message) if channel == "sms" else None
     url = services.url(f"/voice/escalation?district={district_id}&incident={incident_id}&contact={contact_id}")
@@ -339,8 +332,6 @@ def notify_contacts(services: Services, district_id: str, incident_id: str, mess
 def _send_notice(services: Services, incident: Incident, to: str, body: str, who: str, purpose: str) -> str:
     """One notice (not an escalation) about an incident, sent once per recipient and purpose."""
     book = key("notices", incident.district, incident.id)
-    if optout.is_opted_out(services.redis, incident.line, to):
-        return "opted out"
     attempt = ledger.send_once(services.redis, services.outbound, book, f"{who}|{purpose}|{to}", channel="sms",
                                from_=incident.line, to=to, marker=f"{incident.id}", body=body,
                                status_callback=services.url("/status"), clock=services.clock)

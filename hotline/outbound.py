@@ -19,6 +19,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from . import optout
 from .phones import mask
 from .settings import Settings
 from .store import key
@@ -105,6 +106,10 @@ class Outbound:
             params["status_callback"] = status_callback
         if media_url:
             params["media_url"] = media_url
+        # Never text a number that replied STOP to this line (Twilio would refuse with 21610 anyway).
+        if optout.is_opted_out(self.store, from_, to):
+            log.info("outbound sms to=%s skipped: opted out of %s", mask(to), mask(from_))
+            return SendResult(False, error_code=21610, reason=PERMANENT_CODES[21610])
         if self.dry_run:
             return self._to_outbox("sms", from_, to, body=body)
         return self._call("sms", to, lambda: self.client.messages.create(**params))

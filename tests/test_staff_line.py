@@ -207,8 +207,8 @@ def test_a_contact_who_texted_stop_is_not_texted_at_all(hotline):
     hotline.text(LEGAL, STAFF_LINE, "STOP")
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
     assert hotline.run_jobs(until=lambda: hotline.fake.calls_to(LEGAL))
-    assert not hotline.fake.messages_to(LEGAL)
-    assert "opted out of this line" in timeline_text(hotline)
+    assert not hotline.fake.messages_to(LEGAL), "STOP stops texts, not calls"
+    assert "Office of Legal Counsel (sms) failed: recipient has opted out (replied STOP)" in timeline_text(hotline)
 
 
 def test_an_undelivered_text_falls_back_to_a_call(make_live_hotline):
