@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlencode, urlsplit
 
 import yaml
@@ -32,10 +33,10 @@ REPO = BENCH_DIR.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from hotline.content import demo_district  # noqa: E402
-from hotline.redis_server import EmbeddedRedis, free_port  # noqa: E402
-from hotline.testing.fake_twilio import FakeTwilio  # noqa: E402
-from hotline.testing.signing import signed_headers  # noqa: E402
+from hotline.content import demo_district
+from hotline.redis_server import EmbeddedRedis, free_port
+from hotline.testing.fake_twilio import FakeTwilio
+from hotline.testing.signing import signed_headers
 
 PYTHON = sys.executable
 
@@ -350,8 +351,37 @@ def machine_busy() -> float:
         fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     except OSError:
         return 0.0
-    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
     return (user + nice + system + irq + softirq + steal) / _TICKS
+
+
+class RunMeter:
+    """CPU of the whole run: this process and every child it started and waited for (gunicorn and
+    its workers, the RQ worker and its work horses, Redis), against the machine's total busy time,
+    so a report can say how much of the machine other people's processes used meanwhile."""
+
+    def __init__(self) -> None:
+        self.wall0 = time.monotonic()
+        self.busy0 = machine_busy()
+        self.ours0 = self._ours()
+
+    @staticmethod
+    def _ours() -> float:
+        import resource
+
+        total = 0.0
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+            usage = resource.getrusage(who)
+            total += usage.ru_utime + usage.ru_stime
+        return total
+
+    def report(self) -> str:
+        wall = time.monotonic() - self.wall0
+        busy = machine_busy() - self.busy0
+        ours = self._ours() - self.ours0
+        other = max(0.0, busy - ours)
+        return (f"run time {wall:.0f} s; CPU: this benchmark {ours:.0f} s, other processes on the machine {other:.0f} s "
+                f"({other / wall * 100:.0f}% of one core on average; {cores()} cores = {cores() * 100}%)")
 
 
 def process_cpu(pids) -> float:
@@ -402,6 +432,15 @@ class Gunicorn:
     def pids(self) -> list[int]:
         return [self.process.pid, *children(self.process.pid)]
 
+    def settle(self, timeout: float = 30.0, threshold: float = 0.05) -> None:
+        """Wait until the workers have finished booting (they use under ``threshold`` of a core)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            before = process_cpu(self.pids())
+            time.sleep(0.5)
+            if process_cpu(self.pids()) - before < threshold * 0.5:
+                return
+
     def wait_workers(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while len(children(self.process.pid)) < self.workers:
@@ -423,7 +462,7 @@ class Stack:
     def __post_init__(self) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix=f"hotline-{self.name}-"))
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -466,10 +505,9 @@ class Stack:
 
     # Processes
     def _popen(self, args: list[str], env: dict, log_name: str) -> subprocess.Popen:
-        log = open(self.tmp / f"{log_name}.log", "ab")
-        process = subprocess.Popen(args, env=env, cwd=str(REPO), stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        log.close()
+        with open(self.tmp / f"{log_name}.log", "ab") as log:
+            process = subprocess.Popen(args, env=env, cwd=str(REPO), stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
         self.processes.append(process)
         return process
 

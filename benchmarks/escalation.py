@@ -127,6 +127,17 @@ def services_build_time(env: dict, repeat: int = 5) -> float:
     return statistics.median(times)
 
 
+def roster_scaling(folder) -> dict[int, float]:
+    """Services build time for bigger rosters (a real district has hundreds or thousands of staff)."""
+    found = {}
+    for size in (200, 2000):
+        district = h.write_district(folder / f"roster{size}.yaml", {"roster": roster(size)})
+        env = {"REDIS_URL": "redis://127.0.0.1:1/0", "HOTLINE_DISTRICT": str(district), "HOTLINE_ENV": "test",
+               "TWILIO_AUTH_TOKEN": h.AUTH_TOKEN}
+        found[size] = services_build_time(env, repeat=1 if size > 500 else 3)
+    return found
+
+
 def job_breakdown(queue: Queue, since: float) -> list[list[object]]:
     """RQ's own timestamps for the jobs that ran: queue wait (enqueued -> started), run (started -> ended)."""
     ids = FinishedJobRegistry(queue=queue).get_job_ids()
@@ -148,9 +159,9 @@ def job_breakdown(queue: Queue, since: float) -> list[list[object]]:
     return rows
 
 
-def part_latency(stack: h.Stack, incidents: int, baseline_every: int) -> dict:
+def part_latency(stack: h.Stack, incidents: int, baseline_every: int, reporters: int) -> dict:
     district = h.write_district(stack.tmp / "latency" / "district.yaml", {
-        "roster": roster(incidents + 10),
+        "roster": roster(reporters + 4),
         # Long waits: no second tier fires while this part runs.
         "escalation": {"tiers": [{"notify": ["legal_office sms", "safety sms"], "wait": "30m"},
                                  {"notify": ["legal_office voice", "safety voice", "backup_counsel sms"],
@@ -164,18 +175,19 @@ def part_latency(stack: h.Stack, incidents: int, baseline_every: int) -> dict:
     wait_worker_ready(stack, watch, queue)
     # Warm-up, not measured: the first ICE each gunicorn worker handles imports what it has not used yet.
     for k in range(4):
-        reporter = h.sender(incidents + k)
+        reporter = h.sender(reporters + k)
         h.post_once(web.url, h.prepare(web.url, "/sms", h.sms_form(reporter, h.STAFF_LINE, "ICE")))
         incident = incidents_store.for_reporter("demo", reporter)
         if incident:
-            watch.wait(lambda: (h.SAFETY, incident.id) in watch.messages)
+            watch.wait(lambda n=incident.id: (h.SAFETY, n) in watch.messages)
         watch.wait(lambda: worker_idle(queue), timeout=5)
     since = time.time()
 
     ice, baseline, webhook, leader_first = [], [], [], 0
     failures = []
     for i in range(incidents):
-        reporter = h.sender(i)
+        who = i % reporters
+        reporter = h.sender(who)
         prepared = h.prepare(web.url, "/sms", h.sms_form(reporter, h.STAFF_LINE, "ICE"))
         t0 = time.time()
         p0 = time.perf_counter()
@@ -186,10 +198,10 @@ def part_latency(stack: h.Stack, incidents: int, baseline_every: int) -> dict:
             failures.append(f"ICE {i}: HTTP {status}, incident {incident}: {answer[:120]}")
             continue
         n = incident.id
-        leader = LEADER if school_of(i) == "lincoln" else None
+        leader = LEADER if school_of(who) == "lincoln" else None
         expected = [(h.LEGAL, n), (h.SAFETY, n)] + ([(leader, n)] if leader else [])
         # The whole first tier, then an idle worker: the next measurement does not queue behind this one.
-        if not watch.wait(lambda: all(k in watch.messages for k in expected)):
+        if not watch.wait(lambda expected=expected: all(k in watch.messages for k in expected)):
             failures.append(f"incident {n}: not all first-tier texts arrived: "
                             f"{[k for k in expected if k not in watch.messages]}")
             continue
@@ -197,6 +209,8 @@ def part_latency(stack: h.Stack, incidents: int, baseline_every: int) -> dict:
         if leader and watch.messages[leader, n] < watch.messages[h.LEGAL, n]:
             leader_first += 1
         watch.wait(lambda: worker_idle(queue), timeout=5)
+        # Closed (as the office would from the dashboard), so this reporter's next ICE opens a new incident.
+        incidents_store.close(incident, by="benchmark")
 
         if i % baseline_every == 0:
             # The baseline job, enqueued with the hotline's job options, run by the same worker.
@@ -204,7 +218,7 @@ def part_latency(stack: h.Stack, incidents: int, baseline_every: int) -> dict:
             t0 = time.time()
             queue.enqueue("_bare_job.send_sms", h.ACCOUNT_SID, h.AUTH_TOKEN, stack.fake.base_url, h.STAFF_LINE,
                           h.LEGAL, body, job_timeout=60, result_ttl=3600, failure_ttl=7 * 86400)
-            if not watch.wait(lambda: body in watch.baseline):
+            if not watch.wait(lambda body=body: body in watch.baseline):
                 failures.append(f"baseline {i} never arrived")
                 continue
             baseline.append(watch.baseline[body] - t0)
@@ -215,8 +229,8 @@ def part_latency(stack: h.Stack, incidents: int, baseline_every: int) -> dict:
     stack.stop_process(web.process)
     return {"ice": ice, "baseline": baseline, "webhook": webhook, "breakdown": breakdown, "build": build,
             "failures": failures, "leader_first": leader_first,
-            "lincoln": sum(1 for i in range(incidents) if school_of(i) == "lincoln"),
-            "roster": incidents + 10}
+            "lincoln": sum(1 for i in range(incidents) if school_of(i % reporters) == "lincoln"),
+            "roster": reporters + 4 + 3}
 
 
 def finished_jobs(queue: Queue, func: str) -> list[Job]:
@@ -236,7 +250,7 @@ def part_timers(stack: h.Stack, incidents: int, spacing: float) -> dict:
                        "tiers": [{"notify": ["legal_office sms"], "wait": "2s"},
                                  {"notify": ["legal_office voice"], "wait": "2s"}]},
     })
-    web, worker, env = start_hotline(stack, district)
+    web, worker, _ = start_hotline(stack, district)
     queue = Queue(QUEUE_NAME, connection=redis.Redis.from_url(stack.redis.url))
     watch = Watch(stack.fake)
     wait_worker_ready(stack, watch, queue)
@@ -297,22 +311,30 @@ def part_timers(stack: h.Stack, incidents: int, spacing: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--incidents", type=int, default=200)
-    parser.add_argument("--baseline-every", type=int, default=2, help="one baseline job after every N incidents")
+    parser.add_argument("--baseline-every", type=int, default=4, help="one baseline job after every N incidents")
+    parser.add_argument("--reporters", type=int, default=20,
+                        help="roster members taking turns (each incident is closed once its first tier is out, so "
+                             "the next ICE opens a new one); 0: one roster member per incident (a big roster, "
+                             "slower: every job re-reads the district file)")
     parser.add_argument("--timer-incidents", type=int, default=30)
     parser.add_argument("--timer-spacing", type=float, default=1.0, help="seconds between timer incidents (mean)")
     args = parser.parse_args()
     h.print_header("Escalation: ICE webhook -> the legal office's SMS at Twilio, one RQ worker", [
-        f"gunicorn gthread -w 2 --threads 8 (Procfile), ONE `python -m hotline worker`, embedded Redis, the fake "
-        f"Twilio (in this process), the client: all on the same {h.cores()} cores",
+        (f"gunicorn gthread -w 2 --threads 8 (Procfile), ONE `python -m hotline worker`, embedded Redis, the fake "
+         f"Twilio (in this process), the client: all on the same {h.cores()} cores"),
         "one incident at a time (no queueing behind other incidents): this is the unloaded latency",
+        (f"{args.reporters} generated roster members (1 in 4 at Lincoln, which has a school leader) take turns; "
+         "each incident is closed once its first tier is out" if args.reporters else
+         f"one generated roster member per incident ({args.incidents}+ numbers in the district file)"),
         "times: client time.time() just before the POST -> the fake's time.time() on receiving the create",
     ])
-    started = time.monotonic()
+    meter = h.RunMeter()
     with h.Stack("escalation") as stack:
         stack.start_redis()
         stack.start_fake()
-        lat = part_latency(stack, args.incidents, args.baseline_every)
+        lat = part_latency(stack, args.incidents, args.baseline_every, args.reporters or args.incidents)
         timers = part_timers(stack, args.timer_incidents, args.timer_spacing)
+        scaling = roster_scaling(stack.tmp)
 
     ice, base = h.summary(lat["ice"]), h.summary(lat["baseline"])
     rows = [
@@ -332,9 +354,10 @@ def main() -> None:
           f"{lat['lincoln']} incidents at a school with a leader")
     print("\nwhere the time goes, per job (RQ's own timestamps; 'wait' = enqueued -> started, 'run' = started -> ended):")
     print(h.table(["job", "n", "wait p50 ms", "wait p99 ms", "run p50 ms", "run p99 ms"], lat["breakdown"]))
-    print(f"\nbuilding Services from the environment (district file with a {lat['roster']}-number roster), "
-          f"which every job does again in its forked work horse: {h.ms(lat['build'])} ms (median, in this process); "
-          f"benchmarks/profile_job.py breaks a job down further")
+    print(f"\nbuilding Services from the environment, which every job does again in its forked work horse "
+          f"(median, in this process): {h.ms(lat['build'])} ms with this district's {lat['roster']}-number roster; "
+          + ", ".join(f"{h.ms(t)} ms with {n:,}" for n, t in scaling.items())
+          + " roster numbers. benchmarks/profile_job.py breaks a job down further.")
 
     d = timers["delays"]
     if d:
@@ -354,7 +377,7 @@ def main() -> None:
               "so a timer can fire up to 1 s early or up to ~1 s late plus the two jobs (run_tier, deliver)")
     for failure in lat["failures"] + timers["failures"]:
         print(f"  problem: {failure}", file=sys.stderr)
-    print(f"\n(total run time {time.monotonic() - started:.0f} s)")
+    print(f"\n({meter.report()})")
 
 
 if __name__ == "__main__":

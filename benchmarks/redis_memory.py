@@ -1,9 +1,10 @@
 """Redis memory per live conversation, at 1,000 and 10,000 family-line conversations mid-flow.
 
 Each conversation is a new number texting "hello" then "1" (the rights menu) to the family line,
-through the real webhook: signed requests to the hotline under gunicorn (the Procfile's
-configuration). Memory is INFO memory's used_memory after minus before, divided by the count, with
-gunicorn stopped for both readings (its connections' buffers are not conversation data). Then the
+through the real webhook: signed requests to POST /sms through the Flask test client, one process
+per core (faster here than gunicorn plus a load client on the same cores). Memory is INFO memory's
+used_memory after minus before, divided by the count, read with only this process connected (the
+app's connections' buffers are not conversation data). Then the
 keys each text leaves besides the session are removed group by group and memory read again, and
 the whole is compared with a baseline of minimal keys (a 1-byte value under the same key names and
 expiries) in the same Redis.
@@ -16,8 +17,8 @@ Target (printed, never asserted): <= 2 KB per conversation.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import time
-from collections import defaultdict
 
 import _harness as h
 import redis
@@ -61,23 +62,47 @@ def memory_usage(store: redis.Redis, names: list[bytes]) -> list[int]:
     return sizes
 
 
-def create_conversations(stack: h.Stack, district, count: int) -> float:
-    """``count`` conversations through the webhook; returns the seconds it took."""
-    port = h.free_port()
-    env = stack.env(district, f"http://127.0.0.1:{port}")
-    server = stack.start_gunicorn("hotline.app:create_app()", env, port=port, workers=2, threads=8)
-    senders = 32
-    lanes: list[list[h.Prepared]] = [[] for _ in range(senders)]
-    for i in range(count):
+def _create_share(job: tuple) -> tuple[int, str]:
+    """In a child process: this share's conversations through POST /sms (Flask test client)."""
+    redis_url, district, first, count, share, shares = job
+    import logging
+
+    from hotline.app import create_app
+    from hotline.settings import Settings
+
+    logging.disable(logging.INFO)
+    public = "http://127.0.0.1:9"
+    app = create_app(Settings(environment="test", redis_url=redis_url, district_path=district,
+                              twilio_auth_token=h.AUTH_TOKEN, public_url=public, secret_key=h.SECRET_KEY,
+                              log_level="WARNING"))
+    client = app.test_client()
+    done = 0
+    for i in range(first + share, first + count, shares):
         number = h.sender(i)
-        for body in TEXTS:   # one sender's texts in order, on one connection
-            lanes[i % senders].append(h.prepare(server.url, "/sms", h.sms_form(number, h.FAMILY_LINE, body)))
-    result = h.run_load(server.url, lanes, duration=600, expect=EXPECT)
-    stack.stop_process(server.process)
-    if result.errors or result.wrong or result.count != count * len(TEXTS):
-        raise SystemExit(f"conversations not all created: {result.count} answers, {result.errors} errors, "
-                         f"{result.wrong} unexpected ({result.first_error})")
-    return result.wall
+        for body in TEXTS:          # one sender's texts in order
+            item = h.prepare(public, "/sms", h.sms_form(number, h.FAMILY_LINE, body))
+            response = client.post("/sms", data=item.body, headers=item.headers)
+            if response.status_code != 200 or EXPECT.encode() not in response.data:
+                return done, f"HTTP {response.status_code}: {response.data[:200]!r}"
+            done += 1
+    return done, ""
+
+
+def create_conversations(stack: h.Stack, district, count: int) -> float:
+    """``count`` conversations through the webhook (signed requests, Flask test client), one process
+    per core; returns the seconds it took."""
+    import multiprocessing
+
+    shares = h.cores()
+    t0 = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(shares) as pool:
+        results = pool.map(_create_share, [(stack.redis.url, district, 0, count, k, shares) for k in range(shares)])
+    took = time.perf_counter() - t0
+    done = sum(r[0] for r in results)
+    problems = [r[1] for r in results if r[1]]
+    if problems or done != count * len(TEXTS):
+        raise SystemExit(f"conversations not all created: {done} answers; {problems[:1]}")
+    return took
 
 
 def measure(stack: h.Stack, store: redis.Redis, district, count: int) -> dict:
@@ -88,15 +113,15 @@ def measure(stack: h.Stack, store: redis.Redis, district, count: int) -> dict:
     sessions = keys(store, "hl:session:*")
     assert len(sessions) == count, f"{len(sessions)} sessions for {count} conversations"
     groups = {}
-    all_keys = set(keys(store))
+    all_keys = keys(store)
+    sizes = dict(zip(all_keys, memory_usage(store, all_keys)))
     grouped = set()
     for label, pattern in GROUPS:
-        names = keys(store, pattern)
+        names = [n for n in all_keys if fnmatch.fnmatchcase(n.decode(), pattern)]
         grouped.update(names)
-        sizes = memory_usage(store, names)
-        groups[label] = (len(names), sum(sizes))
-    others = sorted(all_keys - grouped)
-    groups["other    " + ", ".join(n.decode() for n in others[:3])] = (len(others), sum(memory_usage(store, others)))
+        groups[label] = (len(names), sum(sizes[n] for n in names))
+    others = sorted(set(all_keys) - grouped)
+    groups["other    " + ", ".join(n.decode() for n in others[:3])] = (len(others), sum(sizes[n] for n in others))
     lengths = [store.strlen(n) for n in sessions[:1000]]
     ttl = {n: store.pttl(n) for n in all_keys}
 
@@ -137,13 +162,13 @@ def main() -> None:
     args = parser.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
     h.print_header("Redis memory per live family-line conversation (after 'hello' and '1')", [
-        "each conversation: 2 texts through POST /sms under gunicorn (Procfile config), 32 concurrent senders",
-        "memory: INFO used_memory delta / conversations (gunicorn stopped for both readings); "
-        "per key group: MEMORY USAGE ... SAMPLES 0, summed",
-        "no RQ worker runs: the conversations' timeout jobs (30 min) wait in RQ's scheduled registry, as they "
-        "would in production",
+        f"each conversation: 2 texts through POST /sms (signed, Flask test client, {h.cores()} processes)",
+        ("memory: INFO used_memory delta / conversations (read with only this process connected); "
+         "per key group: MEMORY USAGE ... SAMPLES 0, summed"),
+        ("no RQ worker runs: the conversations' timeout jobs (30 min) wait in RQ's scheduled registry, as they "
+         "would in production"),
     ])
-    started = time.monotonic()
+    meter = h.RunMeter()
     results = []
     with h.Stack("memory") as stack:
         stack.start_redis()
@@ -159,9 +184,10 @@ def main() -> None:
               f"{r['keys_per_conversation']:.1f} keys per conversation):")
         total = r["steps"][0][1] - r["m0"]
         rows = []
-        for label, value in r["steps"]:
+        for index, (label, value) in enumerate(r["steps"]):
             per = (value - r["m0"]) / n
-            rows.append([label, f"{(value - r['m0']) / 1e6:.2f}", f"{per:,.0f}", f"{(value - r['m0']) / texts:,.0f}",
+            rows.append([label, f"{(value - r['m0']) / 1e6:.2f}", f"{per:,.0f}",
+                         f"{(value - r['m0']) / texts:,.0f}" if index == 0 else "-",
                          f"{h.verdict(per <= TARGET)} (<= 2 KB)"])
         rows.append(["baseline: 1 minimal key per conversation (session names, 2 h TTL)",
                      f"{r['baseline_session'] * n / 1e6:.2f}", f"{r['baseline_session']:,.0f}", "-", "-"])
@@ -176,7 +202,7 @@ def main() -> None:
                 group_rows.append([label, count, f"{count / n:.2f}", f"{size / max(count, 1):,.0f}", f"{size / n:,.0f}"])
         print(h.table(["key group (MEMORY USAGE)", "keys", "per conv.", "B/key", "B/conversation"], group_rows))
         print(f"session JSON: {r['session_json']:.0f} bytes on average (STRLEN)")
-    print(f"\n(total run time {time.monotonic() - started:.0f} s)")
+    print(f"\n({meter.report()})")
 
 
 if __name__ == "__main__":

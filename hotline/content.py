@@ -7,11 +7,13 @@ its own copies with ``content:`` in its district file (see docs/districts.md).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
 
 
+@functools.lru_cache(maxsize=1)
 def content_root() -> Path:
     repository = _PACKAGE.parent
     if (repository / "flows").is_dir() and (repository / "messages").is_dir():

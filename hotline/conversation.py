@@ -161,9 +161,9 @@ def _finish(turn: Turn, outcome: engine.Outcome) -> TurnResult:
     state = turn.state
     if turn.store_ok:
         try:
-            turn.services.sessions.save(turn.session_key, state, _session_ttl(turn, state["flow"]))
             if turn.channel == "sms":
                 _schedule_timeout(turn)
+            turn.services.sessions.save(turn.session_key, state, _session_ttl(turn, state["flow"]))
         except STORE_ERRORS as exc:
             log.error("conversation not saved (%s): line=%s caller=%s", type(exc).__name__, turn.line.number,
                       mask(turn.caller))
@@ -172,13 +172,20 @@ def _finish(turn: Turn, outcome: engine.Outcome) -> TurnResult:
 
 
 def _schedule_timeout(turn: Turn) -> None:
-    waiting = _waiting_step(turn, turn.state)
-    if waiting is None or not waiting.on_timeout:
-        return
-    from .jobs import schedule_sms_timeout
+    """By text, a question nobody answers runs its timeout route later (an RQ scheduled job) — when
+    that route has something to say or do; a route that ends quietly needs no timer at all."""
+    from .jobs import cancel_sms_timeout, schedule_sms_timeout
 
+    waiting = _waiting_step(turn, turn.state)
+    flow = turn.content.flows.flows.get(turn.state.get("flow", ""))
+    if waiting is None or not waiting.on_timeout or engine.timeout_is_quiet(flow, waiting, "sms"):
+        if turn.state.get("timer"):
+            cancel_sms_timeout(turn.services, turn.district.id, turn.line.number, turn.caller)
+            turn.state.pop("timer")
+        return
     schedule_sms_timeout(turn.services, turn.district.id, turn.line.number, turn.caller, turn.state["seq"],
                          waiting.wait_seconds("sms"))
+    turn.state["timer"] = True
 
 
 def _start(turn: Turn, flow_id: str, **extra) -> TurnResult:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -21,6 +21,7 @@ import yaml
 from .durations import parse_duration
 from .phones import InvalidNumber, to_e164
 from .problems import ConfigError, Problem
+from .yamlfile import read_yaml
 
 LINE_KINDS = ("staff", "family")
 CHANNELS = ("sms", "voice")
@@ -332,7 +333,7 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
     """Read one district file. Returns the district (None when it cannot be used) and its problems."""
     reader = _Reader(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
     except OSError as exc:
         reader.problem("(file)", f"cannot be read: {exc.strerror}", "check HOTLINE_DISTRICT")
         return None, reader.problems

@@ -67,9 +67,6 @@ def start(services: Services, incident: Incident) -> None:
     """Queue the first tier now (raises if the queue is unreachable: the caller reports FAILED)."""
     jobs.enqueue(services, jobs.run_tier, incident.district, incident.id, 0, 0)
     services.incidents.update(incident, escalation_started=True)
-    leader = incident.policy.get("leader")
-    if leader:
-        jobs.enqueue(services, jobs.deliver, incident.district, incident.id, LEADER, "sms", 0, 0)
 
 
 def run_tier(services: Services, district_id: str, incident_id: str, tier: int, round_: int) -> str:
@@ -92,6 +89,9 @@ def run_tier(services: Services, district_id: str, incident_id: str, tier: int, 
                                  tier=tier, round=round_)
     for contact_id, channel in tiers[tier]["notify"]:
         jobs.enqueue(services, jobs.deliver, district_id, incident_id, contact_id, channel, tier, round_)
+    if (tier, round_) == (0, 0) and incident.policy.get("leader"):
+        # The school leader is told too, after the people who can act.
+        jobs.enqueue(services, jobs.deliver, district_id, incident_id, LEADER, "sms", 0, 0)
     next_tier, next_round = (tier + 1, round_) if tier + 1 < len(tiers) else (0, round_ + 1)
     wait = float(tiers[tier]["wait"])
     due = services.clock() + wait

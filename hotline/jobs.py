@@ -7,8 +7,12 @@ Job settings are tuned so a worker killed mid-job is noticed in seconds (see wor
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import math
+import time
 
 from rq import Retry, get_current_job
+from rq.registry import ScheduledJobRegistry
 
 from .services import Services, current
 
@@ -28,9 +32,13 @@ def enqueue(services: Services, func, *args):
                                   failure_ttl=FAILURE_TTL, retry=retry_policy(services))
 
 
-def enqueue_in(services: Services, seconds: float, func, *args):
-    return services.queue.enqueue_in(dt.timedelta(seconds=max(0.0, seconds)), func, *args, job_timeout=JOB_TIMEOUT,
-                                     result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, retry=retry_policy(services))
+def enqueue_in(services: Services, seconds: float, func, *args, job_id: str | None = None):
+    """Run ``func`` no sooner than ``seconds`` from now. RQ keeps due times in whole seconds and would
+    round down (a tier could start up to a second early); rounding the due time up keeps it honest."""
+    due = math.ceil(time.time() + max(0.0, seconds))
+    return services.queue.enqueue_at(dt.datetime.fromtimestamp(due, dt.timezone.utc), func, *args,
+                                     job_timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                                     retry=retry_policy(services), job_id=job_id)
 
 
 def _retries_left() -> int:
@@ -82,9 +90,20 @@ def notify_office(district_id: str, reference: str) -> str:
 
 # --- Conversations and upkeep -------------------------------------------------------------------
 
+def _timeout_job_id(district_id: str, line: str, number: str) -> str:
+    # One timer per conversation (a new question replaces the last one's), named without the number.
+    return "sms-timeout-" + hashlib.sha256(f"{district_id}|{line}|{number}".encode()).hexdigest()[:24]
+
+
 def schedule_sms_timeout(services: Services, district_id: str, line: str, number: str, seq: int,
                          seconds: float) -> None:
-    enqueue_in(services, seconds, sms_timeout, district_id, line, number, seq)
+    enqueue_in(services, seconds, sms_timeout, district_id, line, number, seq,
+               job_id=_timeout_job_id(district_id, line, number))
+
+
+def cancel_sms_timeout(services: Services, district_id: str, line: str, number: str) -> None:
+    job_id = _timeout_job_id(district_id, line, number)
+    ScheduledJobRegistry(queue=services.queue).remove(job_id, delete_job=True)
 
 
 def sms_timeout(district_id: str, line: str, number: str, seq: int) -> str:

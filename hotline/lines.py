@@ -9,6 +9,7 @@ import yaml
 
 from .district import LINE_KINDS, Line
 from .problems import Problem
+from .yamlfile import read_yaml
 
 ENTRY = "entry"   # in `global:`, a keyword that goes back to the line's own entry flow
 
@@ -58,7 +59,7 @@ def load_lines(path: Path, flow_ids: set[str]) -> tuple[LineTable, list[Problem]
     label = f"flows/{path.name}"
     problems: list[Problem] = []
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
     except (OSError, yaml.YAMLError) as exc:
         return LineTable({}, {}), [Problem(label, "(file)", f"cannot be read: {exc}", "restore flows/lines.yaml")]
 

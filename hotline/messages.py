@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import logging
 import string
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable, Mapping
 
 import yaml
 from babel import Locale, UnknownLocaleError
 
 from .problems import Problem
 from .segments import count_segments
+from .yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def _load_catalog(path: Path, problems: list[Problem]) -> Catalog | None:
         problems.append(Problem(label, key, message, fix, warning))
 
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
     except (OSError, yaml.YAMLError) as exc:
         problem("(file)", f"cannot be read: {exc}", "fix the YAML")
         return None

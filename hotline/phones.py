@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 
 
@@ -9,11 +11,8 @@ class InvalidNumber(ValueError):
     pass
 
 
-def to_e164(value: object, region: str = "US") -> str:
-    """The E.164 form of ``value`` (``+13035550100``); InvalidNumber if it is not a real number."""
-    text = str(value or "").strip()
-    if not text:
-        raise InvalidNumber("empty")
+@functools.lru_cache(maxsize=4096)
+def _e164(text: str, region: str) -> str:
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
@@ -23,6 +22,15 @@ def to_e164(value: object, region: str = "US") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def to_e164(value: object, region: str = "US") -> str:
+    """The E.164 form of ``value`` (``+13035550100``); InvalidNumber if it is not a real number."""
+    text = str(value or "").strip()
+    if not text:
+        raise InvalidNumber("empty")
+    # Cached: the same few numbers (lines, contacts) are parsed on every request.
+    return _e164(text[:64], region)
+
+
 def try_e164(value: object, region: str = "US") -> str | None:
     try:
         return to_e164(value, region)
@@ -30,6 +38,7 @@ def try_e164(value: object, region: str = "US") -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def national(e164: str) -> str:
     """A number as people read it aloud in its own country: ``(303) 555-0110``."""
     try:
@@ -38,6 +47,7 @@ def national(e164: str) -> str:
         return e164
 
 
+@functools.lru_cache(maxsize=4096)
 def spoken_digits(e164: str) -> str:
     """Digits separated so a text-to-speech voice reads them one by one."""
     return " ".join(ch for ch in national(e164) if ch.isdigit())

@@ -6,8 +6,9 @@ from __future__ import annotations
 import shutil
 
 import yaml
-
 from conftest import FAMILY_LINE, FRONT_DESK, LEGAL, PARENT, STAFF_LINE
+from rq.registry import ScheduledJobRegistry
+
 from hotline.content import flows_dir
 from hotline.optout import is_opted_out
 
@@ -85,10 +86,26 @@ def test_a_family_conversation_times_out_quietly(make_hotline, tmp_path):
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     hotline = make_hotline({"content": {"flows": str(flows)}})
     hotline.text(PARENT, FAMILY_LINE, "hello")
+    # Its timeout route ends quietly by text, so no timer is even scheduled.
+    assert ScheduledJobRegistry(queue=hotline.services.queue).count == 0
     hotline.run_jobs(until=lambda: False, timeout=2.5)
     assert hotline.fake.messages_to(PARENT) == [], "no unsolicited texts to a family"
-    # The conversation ended; the next text starts again, in the language already chosen.
-    assert "How can we help?" in hotline.text(PARENT, FAMILY_LINE, "1")[0]
+    # The conversation is still there (until its expiry): "1" answers the menu.
+    assert "Which topic?" in hotline.text(PARENT, FAMILY_LINE, "1")[0]
+
+
+def test_one_timer_per_conversation(make_hotline, tmp_path):
+    hotline = make_hotline(short_timeouts(tmp_path, "1h"))
+    registry = ScheduledJobRegistry(queue=hotline.services.queue)
+    hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
+    hotline.text(FRONT_DESK, STAFF_LINE, "1")
+    hotline.text(FRONT_DESK, STAFF_LINE, "Agent Smith")
+    timers = [j for j in registry.get_job_ids() if j.startswith("sms-timeout-")]
+    assert len(timers) == 1, "each new question replaces the last one's timer"
+    assert "3035550120" not in timers[0]
+    for answer in ("0", "visit", "2", "2"):                     # to the end of the protocol
+        hotline.text(FRONT_DESK, STAFF_LINE, answer)
+    assert [j for j in registry.get_job_ids() if j.startswith("sms-timeout-")] == [], "and the end cancels it"
 
 
 def test_help_after_repeated_wrong_answers(hotline):

@@ -90,11 +90,15 @@ def test_redis_stopped_then_back(tmp_path, make_hotline):
     call = hotline.call(FRONT_DESK, STAFF_LINE)
     assert "FAILED" in call.turn.said and call.turn.dial, "a call still speaks and connects to legal"
 
-    EmbeddedRedis(tmp_path / "redis", port=server.port).start()   # back, same data folder, no app restart
-    reply = hotline.text(ROOSEVELT_DESK, STAFF_LINE, "ICE")[0]
-    assert "FAILED" not in reply and "Incident 101: we are texting" in reply
-    hotline.run_jobs()
-    assert escalations_to(hotline.fake, LEGAL) == {"101": 1}
+    restarted = EmbeddedRedis(tmp_path / "redis", port=server.port)   # back, same data folder, no app restart
+    restarted.start()
+    try:
+        reply = "\n".join(hotline.text(ROOSEVELT_DESK, STAFF_LINE, "ICE"))
+        assert "FAILED" not in reply and "Incident 101: we are texting" in reply
+        hotline.run_jobs()
+        assert escalations_to(hotline.fake, LEGAL) == {"101": 1}
+    finally:
+        restarted.stop()
 
 
 # --- Twilio failing -----------------------------------------------------------------------------

@@ -8,10 +8,10 @@ from .flows import FlowSet, Vocabulary, load_flows
 from .keywords import KeywordMatch, KeywordTable, normalize, reserved_word, words
 from .model import Flow, Option, Step
 from .runtime import (Action, ActionSlot, Choice, Context, Dial, End, Event, Input, Outcome, Reply, new_state, start,
-                      step)
+                      step, timeout_is_quiet)
 
 __all__ = [
     "Action", "ActionSlot", "Choice", "Context", "Dial", "End", "Event", "Flow", "FlowSet", "Input", "KeywordMatch",
     "KeywordTable", "Option", "Outcome", "Reply", "Step", "Vocabulary", "load_flows", "new_state", "normalize",
-    "reserved_word", "start", "step", "words",
+    "reserved_word", "start", "step", "timeout_is_quiet", "words",
 ]

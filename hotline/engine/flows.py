@@ -15,7 +15,17 @@ import yaml
 
 from ..durations import parse_duration
 from ..problems import Problem
-from .model import CHANNELS, DEFAULT_ATTEMPTS, DEFAULT_SESSION_TTL, STEP_KINDS, WAITING_KINDS, Flow, Option, Step
+from ..yamlfile import read_yaml
+from .model import (
+    CHANNELS,
+    DEFAULT_ATTEMPTS,
+    DEFAULT_SESSION_TTL,
+    STEP_KINDS,
+    WAITING_KINDS,
+    Flow,
+    Option,
+    Step,
+)
 from .validators import VALIDATORS
 
 STEP_KEYS = {
@@ -256,7 +266,7 @@ def load_flow_file(path: Path, vocabulary: Vocabulary, label: str | None = None)
         problems.append(Problem(label, key, message, fix))
 
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
     except (OSError, yaml.YAMLError) as exc:
         report("(file)", f"cannot be read: {exc}", "fix the YAML")
         return None, problems

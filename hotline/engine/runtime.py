@@ -251,6 +251,32 @@ def _after_dial(flow: Flow, waiting: Step, event: Event, outcome: Outcome, conte
     _run(flow, waiting.on_no_answer or waiting.next, outcome, context)
 
 
+def timeout_is_quiet(flow: Flow, waiting: Step, channel: str) -> bool:
+    """Whether the timeout route of ``waiting`` ends without saying or doing anything on this
+    channel, whatever the facts (both ways of an `if:` are followed, except `on_voice`)."""
+    seen: set[str] = set()
+    frontier = [waiting.on_timeout]
+    while frontier:
+        step_id = frontier.pop()
+        if step_id is None or step_id in seen:
+            continue
+        seen.add(step_id)
+        current = flow.steps[step_id]
+        if current.only and current.only != channel:
+            frontier.append(current.next)
+            continue
+        if current.say or current.kind in ("ask", "menu", "do", "dial"):
+            return False
+        if current.kind == "if":
+            if current.condition == "on_voice":
+                frontier.append(current.then if channel == "voice" else current.otherwise)
+            else:
+                frontier += [current.then, current.otherwise]
+        elif current.kind != "end":
+            frontier.append(current.next)
+    return True
+
+
 def _fact(context: Context, name: str, state: dict) -> bool:
     if name in context.facts:
         return bool(context.facts[name])
