@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import http.client
 import os
+import re
 import platform
 import secrets
 import shutil
@@ -511,7 +512,7 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def start_gunicorn(self, app: str, env: dict, port: int | None = None, workers: int = 2, threads: int = 8,
+    def start_gunicorn(self, app: str, env: dict, port: int | None = None, workers: int = 2, threads: int = 2,
                        worker_class: str = "gthread") -> Gunicorn:
         port = port or free_port()
         args = [PYTHON, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
@@ -556,3 +557,11 @@ class Stack:
             self.redis.stop()
             self.redis = None
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def procfile_web_config() -> tuple[str, int, int]:
+    """(worker class, workers, threads) of the Procfile's web process, so benchmarks measure what ships."""
+    line = next(text for text in (REPO / "Procfile").read_text().splitlines() if text.startswith("web:"))
+    workers = int(re.search(r"--workers (\d+)", line).group(1))
+    threads = re.search(r"--threads (\d+)", line)
+    return ("gthread", workers, int(threads.group(1))) if threads else ("sync", workers, 1)

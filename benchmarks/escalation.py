@@ -101,7 +101,9 @@ def worker_idle(queue: Queue) -> bool:
 def start_hotline(stack: h.Stack, district, extra_env: dict | None = None):
     port = h.free_port()
     env = stack.env(district, f"http://127.0.0.1:{port}", **(extra_env or {}))
-    web = stack.start_gunicorn("hotline.app:create_app()", env, port=port, workers=2, threads=8)
+    kind, workers, threads = h.procfile_web_config()
+    web = stack.start_gunicorn("hotline.app:create_app()", env, port=port, workers=workers, threads=threads,
+                               worker_class=kind)
     worker = stack.start_worker(env)
     return web, worker, env
 
@@ -320,7 +322,7 @@ def main() -> None:
     parser.add_argument("--timer-spacing", type=float, default=1.0, help="seconds between timer incidents (mean)")
     args = parser.parse_args()
     h.print_header("Escalation: ICE webhook -> the legal office's SMS at Twilio, one RQ worker", [
-        (f"gunicorn gthread -w 2 --threads 8 (Procfile), ONE `python -m hotline worker`, embedded Redis, the fake "
+        (f"gunicorn with the Procfile's configuration, ONE `python -m hotline worker`, embedded Redis, the fake "
          f"Twilio (in this process), the client: all on the same {h.cores()} cores"),
         "one incident at a time (no queueing behind other incidents): this is the unloaded latency",
         (f"{args.reporters} generated roster members (1 in 4 at Lincoln, which has a school leader) take turns; "

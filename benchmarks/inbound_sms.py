@@ -25,9 +25,10 @@ BARE_APP = "_bare_app:create_app()"
 BODY = "hello"
 EXPECT_HOTLINE = "Reply with a number"      # the family menu that follows the welcome
 EXPECT_BARE = "<Message>ok</Message>"
-PROCFILE = ("gthread", 2, 8)
+PROCFILE = h.procfile_web_config()
 # Other configurations worth trying on a 2-core machine.
-ALTERNATIVES = [("gthread", 2, 4), ("gthread", 2, 2), ("gthread", 4, 2), ("sync", 2, 1), ("sync", 4, 1)]
+ALTERNATIVES = [c for c in [("gthread", 2, 8), ("gthread", 2, 4), ("gthread", 2, 2), ("gthread", 4, 2), ("sync", 2, 1),
+                            ("sync", 4, 1)] if c != PROCFILE]
 RATIO_TARGET = 0.7
 P99_TARGET = 0.020
 
