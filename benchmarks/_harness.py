@@ -8,12 +8,11 @@ the processes it started, which it stops by their own ids on the way out.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import http.client
 import os
-import re
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -27,15 +26,13 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import urlencode, urlsplit
 
-import yaml
-
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from hotline.content import demo_district
 from hotline.redis_server import EmbeddedRedis, free_port
+from hotline.testing.districts import write_demo_copy
 from hotline.testing.fake_twilio import FakeTwilio
 from hotline.testing.signing import signed_headers
 
@@ -50,7 +47,7 @@ SAFETY = "+13035550111"
 ACCOUNT_SID = "AC" + "b" * 32
 AUTH_TOKEN = "bench-auth-token-" + "0" * 16
 SECRET_KEY = "bench-secret-key-" + "0" * 16
-ALWAYS_OPEN = {"daily": "00:00-24:00"}
+
 
 
 # --- Machine and numbers ------------------------------------------------------------------------
@@ -141,24 +138,9 @@ def verdict(met: bool) -> str:
 
 # --- District copies ----------------------------------------------------------------------------
 
-def deep_merge(base: dict, changes: dict) -> dict:
-    merged = copy.deepcopy(base)
-    for name, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(name), dict):
-            merged[name] = deep_merge(merged[name], value)
-        else:
-            merged[name] = value
-    return merged
-
-
 def write_district(path: Path, changes: dict | None = None) -> Path:
     """A copy of districts/demo.yaml, always open (legal and family), with ``changes`` merged in."""
-    data = yaml.safe_load(demo_district().read_text())
-    data = deep_merge(data, {"office_hours": {"legal": ALWAYS_OPEN, "family": ALWAYS_OPEN}})
-    data = deep_merge(data, changes or {})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    return path
+    return write_demo_copy(path, changes)
 
 
 def sender(index: int) -> str:

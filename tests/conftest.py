@@ -5,7 +5,6 @@ RQ workers (in-process burst, or a subprocess), and the hotline driven the way T
 
 from __future__ import annotations
 
-import copy
 import os
 import signal
 import subprocess
@@ -16,17 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 from rq import SimpleWorker
 from werkzeug.serving import make_server
 
 from hotline.app import create_app
-from hotline.content import demo_district
 from hotline.redis_server import EmbeddedRedis, free_port
 from hotline.services import Services, install
 from hotline.settings import Settings
 from hotline.sim.phone import TwilioPhone, flask_transport, http_transport
 from hotline.store import connect
+from hotline.testing.districts import ALWAYS_CLOSED, ALWAYS_OPEN, write_demo_copy  # noqa: F401 — for tests
 from hotline.testing.fake_twilio import FakeTwilio
 
 # The demo district's numbers (districts/demo.yaml); docs and tests rely on them.
@@ -51,8 +49,6 @@ AUTH_TOKEN = "test-auth-token-" + "0" * 16
 # Signatures are computed over this URL; nothing listens there (the fake's callbacks are refused fast).
 PUBLIC_URL = "http://127.0.0.1:9"
 
-ALWAYS_OPEN = {"daily": "00:00-24:00"}
-ALWAYS_CLOSED = {"daily": "00:00-00:00"}   # merged over ALWAYS_OPEN: never open
 
 
 def process_tree(pid: int) -> list[int]:
@@ -78,26 +74,9 @@ def kill_tree(pid: int) -> None:
     kill_pids(process_tree(pid))
 
 
-def deep_merge(base: dict, changes: dict) -> dict:
-    merged = copy.deepcopy(base)
-    for name, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(name), dict):
-            merged[name] = deep_merge(merged[name], value)
-        else:
-            merged[name] = value
-    return merged
-
-
 def write_district(folder: Path, changes: dict | None = None, name: str = "district.yaml") -> Path:
-    """The demo district with ``changes`` merged in. Office hours default to always open, so a test
-    does not depend on the time of day it runs at."""
-    data = yaml.safe_load(demo_district().read_text())
-    data = deep_merge(data, {"office_hours": {"legal": ALWAYS_OPEN, "family": ALWAYS_OPEN}})
-    data = deep_merge(data, changes or {})
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    return path
+    """The demo district with ``changes`` merged in; office hours always open unless changed."""
+    return write_demo_copy(folder / name, changes)
 
 
 @pytest.fixture(scope="session")
