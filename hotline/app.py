@@ -31,6 +31,10 @@ def _require(settings: Settings) -> None:
         problems.append(Problem("environment", "HOTLINE_SECRET_KEY", "is not set (it signs dashboard sessions)",
                                 "set it to a long random string, e.g. python -c 'import secrets; "
                                 "print(secrets.token_hex(32))'"))
+    if settings.twilio_account_sid and not settings.public_url and settings.environment == "production":
+        problems.append(Problem("environment", "HOTLINE_PUBLIC_URL", "is not set, so Twilio could not fetch the "
+                                "escalation calls' scripts nor report deliveries",
+                                "set it to the URL Twilio calls, e.g. https://hotline.example.org"))
     if problems:
         raise ConfigError(problems)
 

@@ -79,6 +79,14 @@ def test_no_auth_token_no_app(redis_url, tmp_path):
     assert any(p.key == "TWILIO_AUTH_TOKEN" for p in raised.value.problems)
 
 
+def test_production_with_a_twilio_account_needs_the_public_url(redis_url, tmp_path, fake_twilio):
+    settings = settings_for_tests(redis_url, write_district(tmp_path), fake_twilio, public_url=None,
+                                  environment="production")
+    with pytest.raises(ConfigError) as raised:
+        create_app(settings)
+    assert [p.key for p in raised.value.problems] == ["HOTLINE_PUBLIC_URL"]
+
+
 def test_forwarded_headers_are_ignored_unless_proxies_are_trusted(make_hotline):
     """Behind a proxy Twilio signs https://public-host/sms; the app sees http://internal/sms."""
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "hotline.example.org"}
