@@ -120,13 +120,13 @@ def serve(settings: Settings, host: str, port: int) -> None:
         def request_stop(signum, frame):
             stop.set()
 
+        # Ctrl-C and a service manager's SIGTERM both stop everything. Set explicitly: a shell
+        # starting `hotline serve` in the background leaves SIGINT ignored otherwise.
+        signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
         thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
         thread.start()
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+        while not stop.wait(0.5):
             pass
         click.echo("\nStopping: web server, worker, Redis...")
         server.shutdown()

@@ -3,7 +3,9 @@ against the whole hotline over HTTP (a worker in its own process, the local Twil
 
 Never downloads a browser: it uses /usr/bin/chromium (apt-get install chromium). Without it the
 tests are skipped, except when HOTLINE_REQUIRE_BROWSER=1 (CI), where a missing browser fails.
-Screenshots of the main pages go to docs/screenshots/.
+Screenshots of the main pages are taken on every run, into the test's temporary folder; with
+HOTLINE_SCREENSHOTS=docs/screenshots they refresh the README's pictures instead (so a plain test
+run never changes the checkout).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path(os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SCREENSHOTS = Path(os.environ["HOTLINE_SCREENSHOTS"]) if os.environ.get("HOTLINE_SCREENSHOTS") else None
 PHONE = {"width": 430, "height": 900}
 DESKTOP = {"width": 1280, "height": 900}
 PASSWORD = "correct horse"
@@ -64,14 +66,22 @@ def phone_page(browser):
     context.close()
 
 
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    folder = SCREENSHOTS or tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def shoot(page, name: str, folder: Path) -> None:
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 1000, f"{name}.png is a picture of something"
 
 
 # The simulator runs first: it has no worker process, and a worker process of an earlier test that
 # outlived its test could take this test's jobs.
-def test_the_phone_simulator_texts_ice_and_the_legal_office_acknowledges(make_live_hotline, browser):
+def test_the_phone_simulator_texts_ice_and_the_legal_office_acknowledges(make_live_hotline, browser, screenshots):
     # Development settings (the simulator exists) with no Twilio account (the dry-run outbox); the
     # queued jobs run in this process, so no worker is started.
     live = make_live_hotline(worker=False, environment="development", twilio_account_sid=None)
@@ -99,14 +109,14 @@ def test_the_phone_simulator_texts_ice_and_the_legal_office_acknowledges(make_li
         parent.locator("button.call").click()
         parent.locator(".screen li.voice").first.wait_for()
         assert re.search(r"says \(\w\w", parent.locator(".screen li.voice .meta").first.inner_text())
-        shoot(page, "sim-desktop")
+        shoot(page, "sim-desktop", screenshots)
         page.set_viewport_size(PHONE)
-        shoot(page, "sim-phone")
+        shoot(page, "sim-phone", screenshots)
     finally:
         context.close()
 
 
-def test_the_legal_office_signs_in_and_acknowledges_an_incident(make_live_hotline, browser, phone_page):
+def test_the_legal_office_signs_in_and_acknowledges_an_incident(make_live_hotline, browser, phone_page, screenshots):
     live = make_live_hotline(admin_password_hash=PASSWORD_HASH)
     base = live.settings.public_url
     page = phone_page
@@ -135,20 +145,20 @@ def test_the_legal_office_signs_in_and_acknowledges_an_incident(make_live_hotlin
     page.wait_for_url(base + "/admin/requests")       # back where the sign-in was asked for
     assert page.locator("li.request").count() == 2
     assert page.get_attribute("li.request a", "href").endswith("/Recordings/RE0001")
-    shoot(page, "requests-phone")
+    shoot(page, "requests-phone", screenshots)
 
     page.click("nav >> text=Incidents")
     row = page.locator("tr", has=page.locator("a.id", has_text="101"))
     assert "Lincoln Elementary" in row.inner_text() and "ICE" in row.inner_text()
     live.fake.wait_for(lambda: live.fake.messages_to(LEGAL), timeout=10)
-    shoot(page, "incidents-phone")
+    shoot(page, "incidents-phone", screenshots)
 
     page.click("a.id >> text=101")
     page.wait_for_url(base + "/admin/incidents/demo/101")
     assert "Agent R. Smith, badge 4471" in page.inner_text("main")
     page.reload()                        # the worker has texted the contacts by now
     assert "Office of Legal Counsel" in page.locator("section", has_text="Escalations").inner_text()
-    shoot(page, "incident-phone")
+    shoot(page, "incident-phone", screenshots)
 
     page.click("text=Acknowledge: the legal office has it")
     assert "You have incident 101" in page.locator(".flash").inner_text()
@@ -160,16 +170,16 @@ def test_the_legal_office_signs_in_and_acknowledges_an_incident(make_live_hotlin
 
     page.click("nav >> text=Languages")
     assert page.locator("table.cards code", has_text="en").count() >= 1
-    shoot(page, "languages-phone")
+    shoot(page, "languages-phone", screenshots)
     page.click("nav >> text=Health")
     assert "Jobs waiting" in page.inner_text("main")
-    shoot(page, "health-phone")
+    shoot(page, "health-phone", screenshots)
 
     page.set_viewport_size(DESKTOP)
     page.goto(base + "/admin/incidents/demo/101")
-    shoot(page, "incident-desktop")
+    shoot(page, "incident-desktop", screenshots)
     page.goto(base + "/admin/?status=all")
-    shoot(page, "incidents-desktop")
+    shoot(page, "incidents-desktop", screenshots)
 
     page.click("text=Sign out")
     page.goto(base + "/admin/health")
