@@ -206,6 +206,3 @@ def execute(turn: Turn, actions: list) -> list[ActionResult]:
         turn.results = results
     return results
 
-
-def locked_out(turn: Turn) -> list:
-    return [Reply("staff.code.locked")]

@@ -235,9 +235,7 @@ def handle_text(services: Services, district: District, line: Line, sender: str,
         return _start(turn, content.lines.entry(line, "sms"))
     if waiting.expect == "staff_code" and not ratelimit.allow(services.redis, "staffcode", district.id, sender,
                                                               limit=5, window=3600, fail_open=False):
-        from .actions import locked_out
-
-        return TurnResult(locked_out(turn), turn.variables(), turn.lang, turn.state)
+        return TurnResult([engine.Reply("staff.code.locked")], turn.variables(), turn.lang, turn.state)
     event = Event("media", text=body, media=media) if media else Event("text", text=body)
     flow = content.flows[turn.state["flow"]]
     return _finish(turn, engine.step(flow, turn.state, event, turn.context()))
@@ -291,10 +289,30 @@ def handle_call(services: Services, district: District, line: Line, caller: str,
         return _start(turn, content.lines.entry(line, "voice"))
     flow = content.flows[turn.state["flow"]]
     waiting = _waiting_step(turn, state)
-    if waiting is not None and waiting.expect == "staff_code" and event.kind == "text" and not ratelimit.allow(
-            services.redis, "staffcode", district.id, caller, limit=5, window=3600, fail_open=False):
+    if waiting is not None and waiting.kind == "menu" and event.kind == "text":
+        event = _speech_to_choice(turn, waiting, event)
+    if waiting is not None and waiting.expect == "staff_code" and event.kind in ("text", "digits") and \
+            not ratelimit.allow(services.redis, "staffcode", district.id, caller, limit=5, window=3600,
+                                fail_open=False):
+        # Too many codes from this number: no more checking; the question's timeout route runs
+        # (by phone, the caller is still connected to the legal office, unverified).
+        turn.state["attempts"] = waiting.attempts
         event = Event("timeout")
     return _finish(turn, engine.step(flow, turn.state, event, turn.context()))
+
+
+def _speech_to_choice(turn: Turn, menu, event: Event) -> Event:
+    """A spoken answer to a menu: a digit that was said, or the option whose label was said (in
+    the caller's language). Anything else stays speech, which the menu answers as a wrong choice."""
+    said = engine.words(event.text)
+    for option in menu.options:
+        if option.digit in said:
+            return Event("digits", text=option.digit)
+    for option in menu.options:
+        label = engine.words(turn.content.catalogs.render(turn.lang, option.label, {}, "voice").text)
+        if label and all(word in said for word in label):
+            return Event("digits", text=option.digit)
+    return event
 
 
 def resume_after_timeout(services: Services, district: District, line: Line, number: str, seq: int) -> TurnResult | None:

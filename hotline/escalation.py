@@ -294,6 +294,7 @@ def tell_reporter(services: Services, incident: Incident, message: str, purpose:
 
 def notify_reporter(services: Services, district_id: str, incident_id: str, message: str, purpose: str,
                     extra: dict) -> str:
+    from .conversation import base_variables
     from .render.values import for_channel
     from .sessions import sms_key
 
@@ -304,11 +305,8 @@ def notify_reporter(services: Services, district_id: str, incident_id: str, mess
     session = services.sessions.load(sms_key(district_id, incident.line, incident.reporter)) or {}
     lang = session.get("lang") or district.default_language
     catalogs = services.content(district).catalogs
-    legal, safety = district.first_contact("legal"), district.first_contact("safety")
-    from .render.values import Phone
-
-    values = for_channel({"incident": incident.id, "legal_phone": Phone(legal.number) if legal else "",
-                          "safety_phone": Phone(safety.number) if safety else "", **extra}, "sms")
+    line = district.line(incident.line) or district.lines[0]
+    values = for_channel({**base_variables(district, line), "incident": incident.id, **extra}, "sms")
     body = catalogs.render(lang, message, values, "sms", district.default_language).text
     if incident.drill:
         body = drill_prefix(catalogs, lang, district.default_language) + body

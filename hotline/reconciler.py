@@ -63,14 +63,17 @@ def release_overdue_jobs(services: Services, now: float) -> int:
 
 
 def find_stalled(services: Services, now: float | None = None) -> dict[str, list]:
-    """{'timers': [(district, incident, next)], 'deliveries': [(district, incident, field)]}."""
+    """{'timers': [(district, incident, next tier, next round)], 'deliveries': [(district, incident, field)],
+    'finished': [(district, incident)]}: overdue timers of open incidents, stuck notifications, and
+    overdue timers of incidents acknowledged or closed since (which no longer matter). Reads only."""
     now = now or services.clock()
-    stalled: dict[str, list] = {"timers": [], "deliveries": []}
+    stalled: dict[str, list] = {"timers": [], "deliveries": [], "finished": []}
     for district in services.directory.districts:
         for incident_id, next_tier, next_round in _overdue_timers(services, district.id, now):
             incident = services.incidents.get(district.id, incident_id)
             if incident is None or incident.status != "open":
-                continue          # acknowledged or closed: the timer no longer matters (reconcile drops it)
+                stalled["finished"].append((district.id, incident_id))
+                continue
             stalled["timers"].append((district.id, incident_id, next_tier, next_round))
         for incident in services.incidents.open_incidents(district.id):
             if incident.status == "open":
@@ -86,11 +89,8 @@ def reconcile(services: Services) -> dict:
     now = services.clock()
     released = release_overdue_jobs(services, now)
     stalled = find_stalled(services, now)
-    for district in services.directory.districts:
-        for incident_id, *_ in _overdue_timers(services, district.id, now):
-            incident = services.incidents.get(district.id, incident_id)
-            if incident is None or incident.status != "open":
-                services.redis.hdel(key("timers", district.id), incident_id)
+    for district_id, incident_id in stalled["finished"]:
+        services.redis.hdel(key("timers", district_id), incident_id)
     for district_id, incident_id, next_tier, next_round in stalled["timers"]:
         log.warning("reconciler: incident %s/%s timer overdue; acting now", district_id, incident_id)
         services.redis.hdel(key("timers", district_id), incident_id)

@@ -325,3 +325,15 @@ def test_requests_hold_only_what_the_office_needs(hotline):
     hotline.text(PARENT, FAMILY_LINE, "1")
     stored = hotline.services.redis.get("hl:request:demo:1001")
     assert set(json.loads(stored)["fields"]) == {"student_name", "contact_name", "relationship", "contact_phone"}
+
+
+def test_a_spoken_menu_choice_in_the_callers_language(hotline):
+    call = hotline.call(PARENT, FAMILY_LINE)
+    call = hotline.phone.press(call, "2")                                   # Spanish
+    label = text_of("es", "family.menu.update", "voice")
+    call = hotline.phone.say(call, f"quiero {label.lower()}")
+    assert text_of("es", "family.update.intro", "voice") in call.turn.said
+    call = hotline.call("+17205550143", FAMILY_LINE)
+    call = hotline.phone.press(call, "1")
+    call = hotline.phone.say(call, "number three please 3")
+    assert text_of("en", "family.concern.intro", "voice") in call.turn.said

@@ -318,3 +318,14 @@ def test_redis_down_still_gives_the_protocol_and_says_failed(make_hotline, body)
     reply = "\n".join(hotline.text(FRONT_DESK, STAFF_LINE, body))
     assert "DO THIS NOW" in reply
     assert reply.index("DO THIS NOW") < reply.index("AUTOMATIC NOTIFICATION FAILED") and "(303) 555-0110" in reply and "(303) 555-0111" in reply
+
+
+def test_staff_code_attempts_by_phone_are_rate_limited_too(hotline):
+    for _ in range(3):
+        call = hotline.call(STRANGER, STAFF_LINE)
+        call = hotline.phone.press(call, "1111")
+        call = hotline.phone.press(call, "2222") if call.turn.gather else call
+    call = hotline.call(STRANGER, STAFF_LINE)
+    call = hotline.phone.press(call, "4821")                                # right, but past the limit
+    assert call.turn.dial, "still connected to the legal office"
+    assert hotline.services.incidents.get("demo", "101").verification == "pending"

@@ -59,11 +59,12 @@ def inbound_sms():
             return twiml(MessagingResponse())
         return twiml(_render(district, line, ["common.rate_limited"], district.default_language))
 
+    media = _media()
     log.info("sms in line=%s from=%s sid=%s chars=%d media=%d", line.number, mask(sender), sid, len(body),
-             len(_media()))
+             len(media))
     content = hotline.content(district)
     try:
-        result = handle_text(hotline, district, line, sender, body, _media())
+        result = handle_text(hotline, district, line, sender, body, media)
         if result.silent:
             return twiml(MessagingResponse())
         prefix = drill_prefix(content.catalogs, result.lang, district.default_language) if result.drill else ""

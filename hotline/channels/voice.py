@@ -20,7 +20,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from ..acknowledgement import acknowledge
 from ..exports import holder_name
 from ..conversation import TurnResult, handle_call
-from ..engine import Choice, Event, Input, words
+from ..engine import Event
 from ..phones import mask
 from ..render.voice import VoiceSetup, render_voice
 from .common import default_text, find_line, form_number, services, twiml, voice_text
@@ -43,21 +43,6 @@ def _event() -> Event:
     if form.get("SpeechResult"):
         return Event("text", text=form["SpeechResult"][:200])
     return Event("timeout")
-
-
-def _speech_to_choice(event: Event, waiting_input: Input | None, catalogs, lang: str) -> Event:
-    """A spoken answer to a menu: the option whose label was said, or a digit that was said."""
-    if event.kind != "text" or waiting_input is None or not waiting_input.choices:
-        return event
-    said = words(event.text)
-    for choice in waiting_input.choices:
-        if choice.digit in said:
-            return Event("digits", text=choice.digit)
-    for choice in waiting_input.choices:
-        label = choice.label if choice.literal else catalogs.render(lang, choice.label, {}, "voice").text
-        if words(label) and all(word in said for word in words(label)):
-            return Event("digits", text=choice.digit)
-    return event
 
 
 def _setup(district, line, result: TurnResult, call_sid: str) -> VoiceSetup:
@@ -88,9 +73,6 @@ def _answer(district, line, call_sid: str, event: Event | None, seq_key: str):
     hotline = services()
     caller = form_number("From")
     try:
-        if event is not None:
-            event = _speech_to_choice(event, _waiting_input(district, call_sid), hotline.content(district).catalogs,
-                                      district.default_language)
         result = handle_call(hotline, district, line, caller, call_sid, event)
         body = str(render_voice(result.items, _setup(district, line, result, call_sid)))
     except Exception:  # noqa: BLE001 — a caller must never hear Twilio's "application error"
@@ -98,21 +80,6 @@ def _answer(district, line, call_sid: str, event: Event | None, seq_key: str):
         body = str(_emergency_twiml(district, line))
     remember_reply(hotline.redis, body, "voice", call_sid, seq_key)
     return twiml(body)
-
-
-def _waiting_input(district, call_sid: str) -> Input | None:
-    # Only menus accept speech; the engine knows what a step expects, so look it up there.
-    from ..sessions import call_key
-
-    hotline = services()
-    state = hotline.sessions.load(call_key(district.id, call_sid)) if call_sid else None
-    if not state or state.get("done"):
-        return None
-    flow = hotline.content(district).flows.flows.get(state.get("flow", ""))
-    step = flow.steps.get(state.get("step") or "") if flow else None
-    if step is None or step.kind != "menu":
-        return None
-    return Input("choice", tuple(Choice(o.digit, o.label) for o in step.options))
 
 
 def _emergency_twiml(district, line) -> VoiceResponse:
