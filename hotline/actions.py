@@ -4,55 +4,92 @@ Each action returns an ActionResult: the replies that go where the action ran in
 incident number, a reference number) and variables for later messages. An action that fails
 (Redis down, the queue unreachable) never raises into the webhook: it returns its own notice,
 and for incidents that notice is the plain FAILED line with the numbers to call now.
+
+Every reply that says who was told, reached or has an incident is chosen here from the incident
+and its ledger as they are at this moment (incidents/contacts.py), never assumed.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from collections.abc import Callable
 
+from . import queueing
 from .engine import Reply
+from .incidents import changes, escalation
+from .incidents.changes import Actor
+from .incidents.contacts import reached
+from .incidents.records import Incident
 from .phones import mask
-
-if TYPE_CHECKING:
-    from .conversation import Turn
+from .turn import ActionResult, Turn
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ActionResult:
-    replies: list = field(default_factory=list)
-    vars: dict = field(default_factory=dict)
 
 
 def _reply(key: str, **variables) -> ActionResult:
     return ActionResult([Reply(key)], variables)
 
 
+def _names(found) -> str:
+    return ", ".join(r.name for r in found)
+
+
+def _reporters_incident(turn: Turn) -> Incident | None:
+    """The incident this conversation is about: the one it started, else the caller's linked one."""
+    services, district = turn.services, turn.district
+    incident = services.incidents.get(district.id, turn.state["incident"]) if turn.state.get("incident") else None
+    if incident is None or not incident.active:
+        incident = services.incidents.for_reporter(district.id, turn.caller)
+    if incident is not None:
+        turn.state["incident"] = incident.id
+        turn.state["drill"] = incident.drill     # a drill's every reply says DRILL
+    return incident
+
+
+def _on_site_actor(turn: Turn, incident: Incident) -> Actor:
+    role = "school_leader" if incident.lead_by == turn.caller and incident.reporter != turn.caller else "reporter"
+    member = turn.district.roster.get(turn.caller)
+    via = "text" if turn.channel == "sms" else "phone call"
+    return Actor(role, turn.caller, member.name if member else "the reporter", turn.caller, via)
+
+
+def where_it_stands(turn: Turn, incident: Incident) -> ActionResult:
+    """Who has the incident and who was reached, from the incident and its ledger as they are now."""
+    if incident.status == "taken":
+        return _reply("staff.notify.existing_taken", incident=incident.id, contact=incident.holder_name)
+    if not incident.verified:
+        return _reply("staff.notify.existing_unverified", incident=incident.id)
+    found = reached(turn.services.redis, turn.district, incident)
+    if incident.status == "responding":
+        return _reply("staff.notify.existing_responding", incident=incident.id, contact=incident.responding_name)
+    if found:
+        return _reply("staff.notify.existing_reached", incident=incident.id, reached=_names(found))
+    return _reply("staff.notify.existing_alerting", incident=incident.id)
+
+
 # --- Incidents (staff line) ---------------------------------------------------------------------
 
-def start_incident(turn: Turn, type: str = "ice") -> ActionResult:
-    from . import escalation
-
+def start_incident(turn: Turn, type: str = "ice", any_open: bool = False) -> ActionResult:
+    """Start an incident of ``type``, or go on with the caller's open one (of any type when
+    ``any_open``: EMERGENCY during a records request is about that request)."""
     services, district = turn.services, turn.district
     drill = bool(turn.state.get("drill"))
     existing = services.incidents.for_reporter(district.id, turn.caller)
-    if existing and existing.type == type and existing.drill == drill:
+    if existing and existing.drill == drill and (existing.type == type or any_open
+                                                 or existing.reporter != turn.caller):
+        # The same report again, or a school leader who took charge asking for the protocol.
         turn.state["incident"] = existing.id
         if existing.verified and not existing.escalation_started:
             escalation.start(services, existing)
-        return _reply("staff.notify.existing", incident=existing.id)
+        return where_it_stands(turn, existing)
     member = district.roster.get(turn.caller)
     verification = "roster" if member else ("code" if turn.state.get("verified") else "pending")
-    school = member.school if member else None
+    school = member.school if member else turn.state.get("answers", {}).get("school")
     incident = services.incidents.create(
         district_id=district.id, type=type, drill=drill, line=turn.line.number, reporter=turn.caller,
         reporter_name=member.name if member else "", reporter_role=member.role if member else "",
         school=school, verification=verification,
-        policy=escalation.snapshot_policy(district, drill, school, turn.caller))
+        policy=escalation.snapshot_policy(district, drill, school, turn.caller, type))
     turn.state["incident"] = incident.id
     who = f"{member.name} ({member.role})" if member else f"unlisted number {mask(turn.caller)}"
     services.incidents.add_event(incident, "reported", f"{'DRILL ' if drill else ''}{type} reported by {who} "
@@ -66,12 +103,11 @@ def start_incident(turn: Turn, type: str = "ice") -> ActionResult:
     except Exception as exc:  # noqa: BLE001 — queue unreachable: say so on the incident and to the reporter
         services.incidents.add_event(incident, "failed", f"escalation could not be queued ({exc.__class__.__name__})")
         raise
-    return _reply("staff.notify.drill" if drill else "staff.notify.started", incident=incident.id)
+    return _reply("staff.notify.drill" if drill else f"staff.notify.started_{type}", incident=incident.id)
 
 
 def verify_reporter(turn: Turn) -> ActionResult:
-    from . import escalation
-
+    """The staff code was right: the incident is verified. Its school is asked next (choose_school)."""
     services = turn.services
     turn.state["verified"] = True
     incident = services.incidents.get(turn.district.id, turn.state.get("incident", ""))
@@ -80,6 +116,21 @@ def verify_reporter(turn: Turn) -> ActionResult:
     if incident.verification == "pending":
         services.incidents.update(incident, verification="code")
         services.incidents.add_event(incident, "verified", "reporter gave the staff code")
+    return ActionResult()
+
+
+def set_school(turn: Turn) -> ActionResult:
+    """An unlisted reporter chose their school: it goes on the incident (and so on legal's text and
+    to that school's leader) before the escalation starts."""
+    services, district = turn.services, turn.district
+    incident = services.incidents.get(district.id, turn.state.get("incident", ""))
+    if incident is None:
+        return _reply("staff.notify.failed")
+    school_id = turn.state.get("answers", {}).get("school")
+    if school_id in district.schools and not incident.escalation_started:
+        policy = escalation.snapshot_policy(district, incident.drill, school_id, turn.caller, incident.type)
+        services.incidents.update(incident, school=school_id, policy=policy)
+        services.incidents.add_event(incident, "detail", f"school: {district.schools[school_id].name}", field="school")
     if not incident.escalation_started:
         escalation.start(services, incident)
     return _reply("staff.notify.verified", incident=incident.id)
@@ -93,45 +144,43 @@ def record(turn: Turn, field: str, value=None) -> ActionResult:
 
 
 def mark_urgent(turn: Turn) -> ActionResult:
-    from . import jobs
-
-    incident = turn.services.incidents.get(turn.district.id, turn.state.get("incident", ""))
-    if incident is None or incident.urgent:
-        return ActionResult()
-    turn.services.incidents.update(incident, urgent=True)
-    turn.services.incidents.add_event(incident, "urgent", "agents say it is an emergency or gave a lawful order")
-    jobs.enqueue(turn.services, jobs.notify_contacts, incident.district, incident.id, "escalation.urgent", "urgent",
-                 [], {})
-    return ActionResult()
+    """EMERGENCY: the incident is urgent; the reply says who is being told, from the ledger."""
+    incident = _reporters_incident(turn)
+    if incident is None:
+        return _reply("staff.urgent.no_incident")
+    changes.mark_urgent(turn.services, turn.district, incident, _on_site_actor(turn, incident))
+    found = reached(turn.services.redis, turn.district, incident) if incident.verified else []
+    if found:
+        return _reply("staff.urgent.told", incident=incident.id, reached=_names(found))
+    return _reply("staff.urgent.nobody_yet", incident=incident.id)
 
 
 def incident_status(turn: Turn) -> ActionResult:
-    from . import escalation
-    from .exports import holder_name
-
     services, district = turn.services, turn.district
-    incident = services.incidents.for_reporter(district.id, turn.caller)
+    incident = _reporters_incident(turn)
     if incident is None:
         return _reply("staff.status.none")
     catalogs = turn.content.catalogs
-    reached = sorted({d.contact for d in escalation.deliveries(services, incident) if d.status == "sent"})
     nobody = catalogs.render(turn.lang, "staff.status.nobody", {}, "sms", district.default_language).text
-    acknowledged = holder_name(district, incident) or nobody
+    found = reached(services.redis, district, incident) if incident.verified else []
     state = catalogs.render(turn.lang, f"staff.status.{incident.status}", {}, "sms", district.default_language).text
     return _reply("staff.status.summary", incident=incident.id, state=state,
-                  reached=", ".join(reached) or nobody, acknowledged=acknowledged)
+                  reached=_names(found) or nobody, acknowledged=incident.holder_name or nobody)
 
 
-def close_reporter_part(turn: Turn) -> ActionResult:
-    from . import jobs
-
-    services = turn.services
-    incident = services.incidents.for_reporter(turn.district.id, turn.caller)
+def officers_left(turn: Turn) -> ActionResult:
+    """LEFT (or DONE, then 1): the on-site part is over; the incident stays open for legal."""
+    services, district = turn.services, turn.district
+    incident = _reporters_incident(turn)
     if incident is None:
         return _reply("staff.status.none")
-    services.incidents.close(incident, "the reporter (agents left)")
-    jobs.enqueue(services, jobs.notify_contacts, incident.district, incident.id, "escalation.closed", "closed", [], {})
-    return _reply("staff.done.closed", incident=incident.id)
+    changes.officers_left(services, district, incident, _on_site_actor(turn, incident))
+    if incident.status == "taken":
+        return _reply("staff.left.taken", incident=incident.id, contact=incident.holder_name)
+    found = reached(services.redis, district, incident) if incident.verified else []
+    if found:
+        return _reply("staff.left.reached", incident=incident.id, reached=_names(found))
+    return _reply("staff.left.nobody", incident=incident.id)
 
 
 # --- Office requests (family line) --------------------------------------------------------------
@@ -146,8 +195,6 @@ REQUEST_REPLY = {"contact_update": "family.update.sent", "concern": "family.conc
 
 
 def submit_request(turn: Turn, type: str) -> ActionResult:
-    from . import jobs
-
     answers = turn.state.get("answers", {})
     anonymous = type == "concern" and answers.get("anonymous") == "yes"
     request = turn.services.requests.create(
@@ -157,10 +204,16 @@ def submit_request(turn: Turn, type: str) -> ActionResult:
     # What was asked is now with the office; the conversation need not keep it.
     turn.state["answers"] = {}
     try:
-        jobs.enqueue(turn.services, jobs.notify_office, turn.district.id, request.reference)
+        queueing.enqueue(turn.services, "notify_office", turn.district.id, request.reference)
     except Exception as exc:  # noqa: BLE001 — the request is stored and listed on the dashboard anyway
         log.error("office notification not queued (%s) for request %s", exc.__class__.__name__, request.reference)
     return _reply(REQUEST_REPLY[type], reference=request.reference)
+
+
+def switch_flow(turn: Turn, flow: str) -> ActionResult:
+    """Go on in another flow (the staff call's choice of protocol); conversation.py starts it."""
+    turn.state["switch_to"] = flow
+    return ActionResult()
 
 
 def set_language(turn: Turn, language: str | None = None) -> ActionResult:
@@ -171,11 +224,13 @@ def set_language(turn: Turn, language: str | None = None) -> ActionResult:
 ACTIONS: dict[str, Callable[..., ActionResult]] = {
     "start_incident": start_incident,
     "verify_reporter": verify_reporter,
+    "set_school": set_school,
     "record": record,
     "mark_urgent": mark_urgent,
     "incident_status": incident_status,
-    "close_reporter_part": close_reporter_part,
+    "officers_left": officers_left,
     "submit_request": submit_request,
+    "switch_flow": switch_flow,
     "set_language": set_language,
 }
 
@@ -183,8 +238,10 @@ ACTIONS: dict[str, Callable[..., ActionResult]] = {
 FAILURE_REPLY = {
     "start_incident": "staff.notify.failed",
     "verify_reporter": "staff.notify.failed",
+    "set_school": "staff.notify.failed",
+    "mark_urgent": "staff.notify.failed",
     "incident_status": "common.error",
-    "close_reporter_part": "common.error",
+    "officers_left": "common.error",
     "submit_request": "common.error",
 }
 
@@ -205,4 +262,3 @@ def execute(turn: Turn, actions: list) -> list[ActionResult]:
         results.append(result)
         turn.results = results
     return results
-

@@ -10,117 +10,25 @@ reply (see actions.py).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 import redis
 
-from . import engine, optout, ratelimit
-from .actions import ActionResult, execute
+from . import engine, optout, queueing, ratelimit
+from .actions import execute
 from .district import District, Line
-from .engine import ActionSlot, Context, Event, KeywordMatch
+from .engine import ActionSlot, Event, KeywordMatch
 from .engine.keywords import OPT_IN_WORDS, OPT_OUT_WORDS, reserved_word
 from .facts import FACTS
 from .phones import mask
-from .render.values import Phone
-from .services import Content, Services
+from .services import Services
 from .sessions import call_key, sms_key
+from .staff_commands import CONTACT_COMMANDS, command_incident_id, contact_command, lead_command
+from .store import key
+from .turn import ActionResult, Turn, TurnResult
 
 log = logging.getLogger(__name__)
 
 STORE_ERRORS = (redis.RedisError, OSError)
-
-
-@dataclass
-class Turn:
-    """Everything a turn knows; facts and actions read it."""
-
-    services: Services
-    district: District
-    line: Line
-    caller: str
-    channel: str
-    content: Content
-    state: dict
-    session_key: str
-    store_ok: bool = True
-    call_sid: str | None = None
-    results: list[ActionResult] = field(default_factory=list)
-
-    @property
-    def lang(self) -> str:
-        return self.state.get("lang") or self.district.default_language
-
-    def voice_ready(self, lang: str | None = None) -> bool:
-        """The language can be spoken: a Twilio voice, or a recording of every message the flows say."""
-        catalog = self.content.catalogs.get(lang or self.lang)
-        return catalog.voice is not None or (bool(catalog.audio)
-                                              and self.content.flows.message_keys() <= catalog.audio)
-
-    def liaison_open(self) -> bool:
-        liaison = self.district.first_contact("liaison")
-        return liaison is not None and self.district.is_open(liaison.hours)
-
-    def fact(self, name: str, state: dict) -> bool:
-        saved, self.state = self.state, state
-        try:
-            return FACTS[name](self) if name in FACTS else False
-        finally:
-            self.state = saved
-
-    def context(self) -> Context:
-        catalog = self.content.catalogs.get(self.lang)
-        return Context(
-            channel=self.channel,
-            fact_source=self.fact,
-            lists={
-                "schools": [(s.id, s.name) for s in self.district.schools.values()],
-                "languages": [(code, self.content.catalogs.get(code).name) for code in self.district.languages],
-            },
-            yes_words=frozenset(engine.normalize(w) for w in catalog.keywords.get("yes", ())),
-            no_words=frozenset(engine.normalize(w) for w in catalog.keywords.get("no", ())),
-            region=self.district.region,
-            staff_code=self.district.staff_code,
-        )
-
-    def variables(self) -> dict:
-        """What every message may use: the district's numbers, the answers so far, action results."""
-        values = base_variables(self.district, self.line)
-        for name, value in self.state.get("answers", {}).items():
-            values[name] = Phone(value) if name.endswith("phone") and isinstance(value, str) \
-                and value.startswith("+") else value
-        school = self.district.schools.get(str(self.state.get("answers", {}).get("school", "")))
-        values["school_name"] = school.name if school else ""
-        if self.state.get("incident"):
-            values["incident"] = self.state["incident"]
-        for result in self.results:
-            values.update(result.vars)
-        return values
-
-
-def base_variables(district: District, line: Line) -> dict:
-    """The district's name and numbers: every message may use them."""
-    values: dict[str, object] = {"district": district.name}
-    for name, role in (("legal_phone", "legal"), ("safety_phone", "safety"), ("liaison_phone", "liaison"),
-                       ("civil_rights_phone", "civil_rights")):
-        contact = district.first_contact(role)
-        values[name] = Phone(contact.number) if contact else ""
-    help_contact = district.first_contact("liaison" if line.kind == "family" else "legal") \
-        or district.first_contact("legal")
-    values["help_phone"] = Phone(help_contact.number) if help_contact else ""
-    values["resources"] = "; ".join(
-        ", ".join(str(part) for part in (r.name, Phone(r.phone) if r.phone else None, r.url) if part)
-        for r in district.resources) or "-"
-    return values
-
-
-@dataclass
-class TurnResult:
-    items: list
-    variables: dict
-    lang: str
-    state: dict
-    drill: bool = False
-    silent: bool = False      # answer with an empty response (Twilio has answered, or a duplicate)
 
 
 def _resolve_slots(replies: list, results: list[ActionResult]) -> list:
@@ -158,6 +66,18 @@ def _waiting_for_text(turn: Turn, state: dict | None) -> bool:
 def _finish(turn: Turn, outcome: engine.Outcome) -> TurnResult:
     turn.state = outcome.state
     turn.results = execute(turn, outcome.actions)
+    items = _resolve_slots(outcome.replies, turn.results)
+    switch_to = turn.state.pop("switch_to", None)
+    if switch_to in turn.content.flows.flows:
+        # The flow handed over to another (switch_flow): start it in this same turn, keeping what
+        # the conversation knows about the caller.
+        flow = turn.content.flows[switch_to]
+        kept = {k: turn.state[k] for k in ("verified", "language_chosen", "incident", "drill") if turn.state.get(k)}
+        outcome = engine.start(flow, engine.new_state(flow, turn.lang, seq=turn.state.get("seq", 0), **kept),
+                               turn.context())
+        turn.state = outcome.state
+        turn.results = execute(turn, outcome.actions)
+        items = [i for i in items if not isinstance(i, engine.End)] + _resolve_slots(outcome.replies, turn.results)
     state = turn.state
     if turn.store_ok:
         try:
@@ -167,15 +87,13 @@ def _finish(turn: Turn, outcome: engine.Outcome) -> TurnResult:
         except STORE_ERRORS as exc:
             log.error("conversation not saved (%s): line=%s caller=%s", type(exc).__name__, turn.line.number,
                       mask(turn.caller))
-    return TurnResult(_resolve_slots(outcome.replies, turn.results), turn.variables(), turn.lang, state,
-                      drill=bool(state.get("drill")))
+    return TurnResult(items, turn.variables(), turn.lang, state, drill=bool(state.get("drill")))
 
 
 def _schedule_timeout(turn: Turn) -> None:
     """By text, a question nobody answers runs its timeout route later (an RQ scheduled job) — when
     that route has something to say or do; a route that ends quietly needs no timer at all."""
-    from .jobs import cancel_sms_timeout, schedule_sms_timeout
-
+    cancel_sms_timeout, schedule_sms_timeout = queueing.cancel_sms_timeout, queueing.schedule_sms_timeout
     waiting = _waiting_step(turn, turn.state)
     flow = turn.content.flows.flows.get(turn.state.get("flow", ""))
     if waiting is None or not waiting.on_timeout or engine.timeout_is_quiet(flow, waiting, "sms"):
@@ -188,12 +106,12 @@ def _schedule_timeout(turn: Turn) -> None:
     turn.state["timer"] = True
 
 
-def _start(turn: Turn, flow_id: str, **extra) -> TurnResult:
+def _start(turn: Turn, flow_id: str, step: str | None = None, keep: tuple[str, ...] = (), **extra) -> TurnResult:
     flow = turn.content.flows[flow_id]
-    keep = {k: turn.state[k] for k in ("verified", "language_chosen") if turn.state.get(k)}
-    state = engine.new_state(flow, turn.lang, **{**keep, **extra})
+    kept = {k: turn.state[k] for k in ("verified", "language_chosen", *keep) if turn.state.get(k)}
+    state = engine.new_state(flow, turn.lang, **{**kept, **extra})
     turn.state = state
-    return _finish(turn, engine.start(flow, state, turn.context()))
+    return _finish(turn, engine.start(flow, state, turn.context(), step))
 
 
 def _load(services: Services, session_key: str) -> tuple[dict | None, bool]:
@@ -211,23 +129,23 @@ def handle_text(services: Services, district: District, line: Line, sender: str,
     content = services.content(district)
     session_key = sms_key(district.id, line.number, sender)
     state, store_ok = _load(services, session_key)
-    turn = Turn(services, district, line, sender, "sms", content, dict(state or {}), session_key, store_ok)
+    turn = Turn(services, district, line, sender, "sms", content, dict(state or {}), session_key, store_ok,
+                facts=FACTS)
     if not media:
         reserved = reserved_word(body)
         if reserved and (reserved != "YES" or _opted_out(turn)):
             return _reserved(turn, reserved)
-    ack = content.keywords.match(body, allowed={"ack"}) if line.kind == "staff" else None
-    if ack and district.contact_by_number(sender):
-        from .acknowledgement import acknowledge_by_text
-
-        return acknowledge_by_text(turn, body, ack)
-    if ack and (ack.whole or not _waiting_for_text(turn, state)):
-        return TurnResult([engine.Reply("escalation.ack_not_contact")], turn.variables(), turn.lang, turn.state)
+    if line.kind == "staff" and body:
+        answered = _staff_command(turn, body)
+        if answered is not None:
+            return answered
 
     triggers = content.lines.triggers(line)
     waiting = _waiting_step(turn, state)
     match = content.keywords.match(body, allowed=set(triggers), prefer_language=turn.lang,
                                    languages=district.languages) if body else None
+    if match and triggers[match.keyword].whole and not command_incident_id(body, match)[0]:
+        match = None          # a keyword that changes an incident counts only as the whole message
     if match and (match.whole or not _waiting_for_text(turn, state)):
         return _start_by_keyword(turn, match, triggers[match.keyword], had_session=state is not None)
 
@@ -235,10 +153,28 @@ def handle_text(services: Services, district: District, line: Line, sender: str,
         return _start(turn, content.lines.entry(line, "sms"))
     if waiting.expect == "staff_code" and not ratelimit.allow(services.redis, "staffcode", district.id, sender,
                                                               limit=5, window=3600, fail_open=False):
-        return TurnResult([engine.Reply("staff.code.locked")], turn.variables(), turn.lang, turn.state)
+        turn.state = {**turn.state, "done": True, "step": None}
+        _save(turn)
+        return turn.answer("staff.code.locked")
     event = Event("media", text=body, media=media) if media else Event("text", text=body)
     flow = content.flows[turn.state["flow"]]
     return _finish(turn, engine.step(flow, turn.state, event, turn.context()))
+
+
+def _staff_command(turn: Turn, body: str) -> TurnResult | None:
+    """ACK/CLOSE from contacts and LEAD from school leaders: whole messages only."""
+    keywords = turn.content.keywords
+    command = keywords.match(body, allowed=set(CONTACT_COMMANDS) | {"lead"})
+    if command is None:
+        return None
+    whole = command_incident_id(body, command)[0]
+    if command.keyword in CONTACT_COMMANDS:
+        if turn.district.contact_by_number(turn.caller):
+            return contact_command(turn, body, command)
+        if whole:
+            return turn.answer("escalation.ack_not_contact")
+        return None
+    return lead_command(turn, body, command) if whole else None
 
 
 def _start_by_keyword(turn: Turn, match: KeywordMatch, trigger, had_session: bool) -> TurnResult:
@@ -248,7 +184,15 @@ def _start_by_keyword(turn: Turn, match: KeywordMatch, trigger, had_session: boo
         turn.state = {**turn.state, "lang": match.language}
         if match.keyword == "hello":
             extra["language_chosen"] = True
-    return _start(turn, trigger.flow, **extra)
+    return _start(turn, trigger.flow, trigger.step, keep=trigger.keep, **extra)
+
+
+def _save(turn: Turn) -> None:
+    try:
+        turn.services.sessions.save(turn.session_key, turn.state, _session_ttl(turn, turn.state["flow"]))
+    except STORE_ERRORS as exc:
+        log.error("conversation not saved (%s): line=%s caller=%s", type(exc).__name__, turn.line.number,
+                  mask(turn.caller))
 
 
 def _opted_out(turn: Turn) -> bool:
@@ -284,11 +228,20 @@ def handle_call(services: Services, district: District, line: Line, caller: str,
     session_key = call_key(district.id, call_sid)
     state, store_ok = _load(services, session_key)
     turn = Turn(services, district, line, caller, "voice", content, dict(state or {}), session_key, store_ok,
-                call_sid=call_sid)
+                call_sid=call_sid, facts=FACTS)
     if event is None or state is None:
         return _start(turn, content.lines.entry(line, "voice"))
     flow = content.flows[turn.state["flow"]]
     waiting = _waiting_step(turn, state)
+    if waiting is not None and waiting.kind == "dial" and event.kind == "dial_result" \
+            and event.status == "completed" and line.kind == "staff" and not screened_in(services, call_sid):
+        # A staff-line call is put through only after the person called pressed 1 (call screening):
+        # a voicemail box that picked up is no answer, and the ringdown goes on.
+        event = Event("dial_result", status="no-answer")
+    if waiting is not None and event.kind == "digits" and event.text == "*" and line.kind == "staff" \
+            and "exception" in flow.steps:
+        # The emergency key: straight to the exception branch, from any step of the protocol.
+        return _finish(turn, engine.start(flow, turn.state, turn.context(), "exception"))
     if waiting is not None and waiting.kind == "menu" and event.kind == "text":
         event = _speech_to_choice(turn, waiting, event)
     if waiting is not None and waiting.expect == "staff_code" and event.kind in ("text", "digits") and \
@@ -322,6 +275,20 @@ def resume_after_timeout(services: Services, district: District, line: Line, num
     state, store_ok = _load(services, session_key)
     if not state or state.get("seq") != seq or state.get("done") or not store_ok:
         return None
-    turn = Turn(services, district, line, number, "sms", content, dict(state), session_key)
+    turn = Turn(services, district, line, number, "sms", content, dict(state), session_key, facts=FACTS)
     flow = content.flows[state["flow"]]
     return _finish(turn, engine.step(flow, turn.state, Event.timeout(), turn.context()))
+
+
+# --- Call screening on the staff line ---------------------------------------------------------------
+
+def screen_key(call_sid: str) -> str:
+    return key("screened", call_sid)
+
+
+def screened_in(services: Services, call_sid: str | None) -> bool:
+    """The person the staff call was put through to pressed 1 (voice.py's screening whisper)."""
+    try:
+        return bool(call_sid) and bool(services.redis.exists(screen_key(call_sid)))
+    except STORE_ERRORS:
+        return True     # cannot tell: keep the caller connected rather than ring on

@@ -29,6 +29,7 @@ CONTACT_ROLES = (
     "legal",          # the legal office: every district needs one
     "legal_backup",   # backup counsel
     "safety",         # Department of Safety / school police
+    "crisis",         # crisis and emergency response team (a student or parent detained)
     "designee",       # the superintendent or designee
     "civil_rights",   # receives families' concerns
     "liaison",        # the family liaison line (talk to a person)
@@ -144,6 +145,17 @@ class District:
     source: Path
     flows_dir: Path | None = None
     messages_dir: Path | None = None
+    # Where staff direct the officers (003: "referred immediately to the Superintendent or
+    # designee"; 004: "directed to the BPS Office of Legal Advisor"): a name and a number staff can
+    # read out or hand over. None: the legal contact.
+    referral: Resource | None = None
+
+    def referral_office(self) -> tuple[str, str | None]:
+        """(name, number) of the office officers are referred to."""
+        if self.referral:
+            return self.referral.name, self.referral.phone
+        legal = self.first_contact("legal")
+        return (legal.name, legal.number) if legal else ("the legal office", None)
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(self.timezone)
@@ -488,6 +500,15 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         resources.append(Resource(reader.text(item, "name", key, default="") or "", phone,
                                   reader.text(item, "url", key, required=False)))
 
+    referral = None
+    if root.get("referral") is not None:
+        item = reader.mapping(root.get("referral"), "referral")
+        if not item.get("name") or not item.get("phone"):
+            reader.problem("referral", "needs a name and a phone", "e.g. referral: {name: Office of Legal Advisor, "
+                           "phone: \"+13035550117\"}, or leave it out to refer officers to the legal contact")
+        else:
+            referral = Resource(str(item["name"]), reader.number(item["phone"], "referral.phone", region), None)
+
     content = reader.mapping(root.get("content"), "content", required=False)
     flows_dir = messages_dir = None
     for content_key in ("flows", "messages"):
@@ -510,7 +531,7 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         staff_code=str(staff_code) if staff_code is not None else None,
         twilio_answers_reserved_words=bool(info.get("twilio_answers_reserved_words", True)),
         retention=retention, resources=tuple(resources), source=path,
-        flows_dir=flows_dir, messages_dir=messages_dir,
+        flows_dir=flows_dir, messages_dir=messages_dir, referral=referral,
     ), reader.problems
 
 

@@ -36,10 +36,8 @@ def to_csv(rows: list[dict], fields: list[str] | None = None) -> str:
 
 def holder_name(district, incident) -> str:
     """Who has the incident, as people should read it."""
-    if incident.acknowledged_name:
-        return incident.acknowledged_name
     contact = district.contacts.get(incident.acknowledged_by or "")
-    return contact.name if contact else (incident.acknowledged_by or "")
+    return incident.acknowledged_name or (contact.name if contact else (incident.acknowledged_by or ""))
 
 
 def incident_summary(district, incident) -> dict:
@@ -50,6 +48,9 @@ def incident_summary(district, incident) -> dict:
         "reporter": incident.reporter_name or "unlisted number",
         "reported": district.local(incident.created).isoformat(timespec="seconds"),
         "acknowledged_by": holder_name(district, incident),
+        "responding": incident.responding_name or "", "school_leader_in_charge": incident.lead_name or "",
+        "officers_left": district.local(incident.left_at).isoformat(timespec="seconds") if incident.left_at else "",
+        "closed_by": incident.closed_by or "",
         "acknowledged": district.local(incident.acknowledged_at).isoformat(timespec="seconds")
         if incident.acknowledged_at else "",
         "closed": district.local(incident.closed_at).isoformat(timespec="seconds") if incident.closed_at else "",

@@ -1,20 +1,24 @@
-"""What flows may ask about the conversation (``if:`` steps), the lists they may offer (``from:``),
-and whom they may dial. The host computes these; the engine only reads them.
-"""
+"""What flows may ask about the conversation (``if:`` steps). The host computes these; the engine
+only reads them. The names are declared in vocabulary.py, which flows are checked against."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from collections.abc import Callable
 
-from .district import CONTACT_ROLES
+from .turn import Turn
 
-if TYPE_CHECKING:
-    from .conversation import Turn
+
+def _is_school_leader(turn: Turn) -> bool:
+    member = turn.district.roster.get(turn.caller)
+    return bool(member and member.school and turn.district.school_leader(member.school) == turn.caller)
+
 
 FACTS: dict[str, Callable[[Turn], bool]] = {
     # the sender is on the roster, or gave the staff code in this conversation
     "is_staff": lambda turn: turn.caller in turn.district.roster or bool(turn.state.get("verified")),
+    # the sender is the leader of their own school (they need not be told to fetch the leader)
+    "is_school_leader": _is_school_leader,
+    "has_schools": lambda turn: bool(turn.district.schools),
     # the caller picked a language (by number, or by a greeting such as HOLA)
     "language_chosen": lambda turn: bool(turn.state.get("language_chosen")),
     "single_language": lambda turn: len(turn.district.languages) == 1,
@@ -26,8 +30,3 @@ FACTS: dict[str, Callable[[Turn], bool]] = {
     "on_voice": lambda turn: turn.channel == "voice",
     "drill": lambda turn: bool(turn.state.get("drill")),
 }
-
-LISTS = ("schools", "languages")
-
-# Dial targets are contact roles (the first contact with the role is called).
-DIAL_TARGETS = tuple(role for role in CONTACT_ROLES if role != "other")

@@ -9,7 +9,7 @@ import redis
 from flask import Blueprint, current_app, jsonify
 from rq import Worker
 
-from .reconciler import heartbeat
+from .incidents.reconciler import heartbeat
 
 bp = Blueprint("health", __name__)
 

@@ -18,6 +18,9 @@ ENTRY = "entry"   # in `global:`, a keyword that goes back to the line's own ent
 class Trigger:
     flow: str
     drill: bool = False
+    step: str | None = None                # start the flow here instead of at its start
+    whole: bool = False                    # only the whole message (a keyword that changes an incident)
+    keep: tuple[str, ...] = ()             # conversation values carried into the new flow
 
 
 @dataclass(frozen=True)
@@ -47,15 +50,22 @@ class LineTable:
         return found
 
 
+TRIGGER_KEYS = {"flow", "drill", "step", "whole", "keep"}
+
+
 def _trigger(value) -> Trigger | None:
     if isinstance(value, str):
         return Trigger(value)
-    if isinstance(value, dict) and isinstance(value.get("flow"), str):
-        return Trigger(value["flow"], bool(value.get("drill", False)))
+    if isinstance(value, dict) and isinstance(value.get("flow"), str) and set(value) <= TRIGGER_KEYS:
+        keep = value.get("keep") or []
+        return Trigger(value["flow"], bool(value.get("drill", False)), value.get("step"),
+                       bool(value.get("whole", False)), tuple(str(k) for k in keep))
     return None
 
 
-def load_lines(path: Path, flow_ids: set[str]) -> tuple[LineTable, list[Problem]]:
+def load_lines(path: Path, flow_steps: dict[str, set[str]]) -> tuple[LineTable, list[Problem]]:
+    """``flow_steps``: each flow's id and its step ids (a trigger may start a flow at a step)."""
+    flow_ids = set(flow_steps)
     label = f"flows/{path.name}"
     problems: list[Problem] = []
     try:
@@ -74,9 +84,13 @@ def load_lines(path: Path, flow_ids: set[str]) -> tuple[LineTable, list[Problem]
             trigger = _trigger(value)
             if trigger is None:
                 problems.append(Problem(label, f"{where}.{keyword_id}", "should name a flow",
-                                        "write <keyword>: <flow> or <keyword>: {flow: <flow>, drill: true}"))
+                                        "write <keyword>: <flow> or <keyword>: {flow: <flow>, drill: true, "
+                                        "step: <step>, whole: true, keep: [incident]}"))
                 continue
             flow_problem(f"{where}.{keyword_id}", trigger.flow)
+            if trigger.step and trigger.flow in flow_steps and trigger.step not in flow_steps[trigger.flow]:
+                problems.append(Problem(label, f"{where}.{keyword_id}.step", f"{trigger.step!r} is not a step of "
+                                        f"{trigger.flow}", f"use one of {', '.join(sorted(flow_steps[trigger.flow]))}"))
             found[str(keyword_id)] = trigger
         return found
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 from babel import Locale, UnknownLocaleError
 
+from .catalog_rules import forbidden_problems, keyword_problems
 from .problems import Problem
 from .segments import count_segments
 from .yamlfile import read_yaml
@@ -68,6 +69,8 @@ class Catalog:
     path: Path
     audio: set[str] = field(default_factory=set)    # keys with a recording in messages/audio/<code>/
     note: str = ""
+    everyday_words: tuple[str, ...] = ()             # replies people type every day (catalog_rules.py)
+    forbidden_staff_phrases: tuple[str, ...] = ()    # what reads as blocking an officer (catalog_rules.py)
 
     def has_recording(self, key: str) -> bool:
         return key in self.audio
@@ -218,8 +221,17 @@ def _load_catalog(path: Path, problems: list[Problem]) -> Catalog | None:
 
     audio_dir = path.parent / "audio" / code
     audio = {p.stem for p in audio_dir.glob("*.mp3")} if audio_dir.is_dir() else set()
+    lists = {}
+    for name_ in ("everyday_words", "forbidden_staff_phrases"):
+        value = meta.get(name_) or []
+        if not isinstance(value, list):
+            problem(f"meta.{name_}", "should be a list", "e.g. [OK, LISTO]")
+            value = []
+        lists[name_] = tuple(str(v) for v in value)
+    problems.extend(forbidden_problems(label, {k: e.forms() for k, e in entries.items()},
+                                       lists["forbidden_staff_phrases"]))
     return Catalog(code, name, english_name, direction, bool(meta.get("reviewed")), voice, keywords, entries,
-                   path, audio, str(meta.get("note") or ""))
+                   path, audio, str(meta.get("note") or ""), **lists)
 
 
 def load_catalogs(folder: Path) -> Catalogs:
@@ -229,6 +241,9 @@ def load_catalogs(folder: Path) -> Catalogs:
         catalog = _load_catalog(path, problems)
         if catalog:
             catalogs[catalog.code] = catalog
+    problems.extend(keyword_problems({c: f"messages/{cat.path.name}" for c, cat in catalogs.items()},
+                                     {c: cat.keywords for c, cat in catalogs.items()},
+                                     {c: cat.everyday_words for c, cat in catalogs.items()}))
     if SOURCE_LANGUAGE not in catalogs:
         problems.append(Problem(f"{folder}/en.yaml", "(file)", "is missing: English is the last fallback",
                                 "restore messages/en.yaml"))

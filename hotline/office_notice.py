@@ -7,7 +7,7 @@ family: the details are on the dashboard, behind a sign-in.
 
 from __future__ import annotations
 
-from . import ledger
+from .incidents import ledger
 from .services import Services
 from .store import key
 
@@ -43,7 +43,5 @@ def notify_office(services: Services, district_id: str, reference: str) -> str:
                                channel="sms", from_=request.line, to=to, marker=reference, body=body,
                                status_callback=services.url("/status"), clock=services.clock)
     if attempt.outcome == "failed" and attempt.result and attempt.result.retryable:
-        from .escalation import TransientDeliveryError
-
-        raise TransientDeliveryError(f"office notice {reference}")
+        raise ledger.TransientDeliveryError(f"office notice {reference}")
     return attempt.entry.status

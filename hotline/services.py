@@ -17,9 +17,9 @@ from rq import Queue
 
 from . import content as content_paths
 from .district import Directory, District, read_directory
-from .engine import KeywordTable, Vocabulary, load_flows
+from .engine import KeywordTable, load_flows
 from .engine.flows import FlowSet
-from .incidents import IncidentStore
+from .incidents.records import IncidentStore
 from .lines import LineTable, load_lines
 from .messages import Catalogs, load_catalogs
 from .office_requests import RequestStore
@@ -28,6 +28,7 @@ from .problems import ConfigError, Problem
 from .sessions import SessionStore
 from .settings import Settings, settings_from_env
 from .store import connect
+from .vocabulary import vocabulary
 
 QUEUE_NAME = "hotline"
 
@@ -43,19 +44,10 @@ class Content:
     problems: list[Problem] = field(default_factory=list)
 
 
-def vocabulary(catalogs: Catalogs) -> Vocabulary:
-    from .actions import ACTIONS
-    from .facts import DIAL_TARGETS, FACTS, LISTS
-
-    english = catalogs.catalogs.get("en")
-    return Vocabulary(frozenset(ACTIONS), frozenset(FACTS), frozenset(LISTS), frozenset(DIAL_TARGETS),
-                      frozenset(english.entries) if english else frozenset(), check_keys=english is not None)
-
-
 def load_content(flows_dir: Path, messages_dir: Path) -> Content:
     catalogs = load_catalogs(messages_dir)
     flows = load_flows(flows_dir, vocabulary(catalogs))
-    lines, line_problems = load_lines(flows_dir / "lines.yaml", set(flows.flows))
+    lines, line_problems = load_lines(flows_dir / "lines.yaml", {f.id: set(f.steps) for f in flows.flows.values()})
     keywords = KeywordTable(catalogs.keyword_words())
     return Content(flows, catalogs, lines, keywords, catalogs.problems + flows.problems + line_problems)
 

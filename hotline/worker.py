@@ -85,8 +85,6 @@ def prepare(services: Services) -> None:
     district files, flows and catalogs), the job modules and the twilio client. Without this
     each job rebuilt them: ~240 ms a job instead of ~30 (benchmarks/README.md)."""
     install(services)
-    from . import escalation, office_notice, reconciler, retention, timeouts  # noqa: F401 — imported for the horses
-
     for district in services.directory.districts:
         services.content(district)
     if not services.settings.dry_run:

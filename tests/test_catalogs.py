@@ -13,7 +13,7 @@ from hotline.content import flows_dir, messages_dir
 from hotline.engine import load_flows, normalize
 from hotline.engine.keywords import RESERVED_WORDS
 from hotline.engine.validators import VALIDATOR_KEYS
-from hotline.incidents import STATUSES, TYPES
+from hotline.incidents.records import STATUSES, TYPES
 from hotline.messages import Catalogs, Entry, load_catalogs, placeholders
 from hotline.office_requests import TYPES as REQUEST_TYPES
 

@@ -11,8 +11,8 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 
 from conftest import BACKUP, FRONT_DESK, LEGAL, ROOSEVELT_DESK, SAFETY, STAFF_LINE, kill_tree
-from hotline import ledger
-from hotline.escalation import delivery_field, ledger_key
+from hotline.incidents import ledger
+from hotline.incidents.contacts import delivery_field, ledger_key
 from hotline.redis_server import EmbeddedRedis
 from hotline.sim import twiml
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from conftest import (ALWAYS_CLOSED, BACKUP, DESIGNEE, FRONT_DESK, LEGAL, PRINCIPAL, ROOSEVELT_DESK, SAFETY,
                       STAFF_LINE, STRANGER)
 from hotline.cli import main
+from hotline.segments import count_segments
 
 FAST = {"escalation": {"tiers": [
     {"notify": ["legal_office sms", "safety sms"], "wait": "1s"},
@@ -34,40 +35,59 @@ def timeline_text(hotline, incident_id="101"):
 
 def test_ice_from_the_front_desk_gives_first_steps_and_alerts_legal_and_safety(hotline):
     reply = hotline.text(FRONT_DESK, STAFF_LINE, "ice")[0]
-    assert reply.startswith("ICE AT SCHOOL - DO THIS NOW:"), "the protocol comes first"
+    assert reply.startswith("ICE AT SCHOOL:"), "the protocol comes first"
     assert "Stay calm and polite" in reply
-    assert "Do not let agents past the front office" in reply
-    assert "Incident 101: we are texting the legal office and the Department of Safety now" in reply
-    assert "Ask the agents to wait outside" in reply, "the next step comes in the same reply"
+    assert "Say requests go to Office of Legal Counsel (303) 555-0117" in reply, "where to direct the officers"
+    assert "Ask them to wait outside, or in the office if cooperative" in reply
+    assert "Call legal now: (303) 555-0110" in reply and "Department of Safety (303) 555-0111" in reply
+    assert "Get your school leader" in reply
+    assert "Comply, do not interfere, text EMERGENCY" in reply
+    assert "Incident 101: the hotline is alerting them too" in reply
+    assert "officer's name and badge number" in reply, "the first question comes in the same reply"
+    assert count_segments(reply).segments <= 3, "the whole first reply fits 3 SMS segments"
     hotline.run_jobs()
     for number in (LEGAL, SAFETY):
         [body] = bodies(hotline.fake, number)
         assert body.startswith("ICE AT SCHOOL - incident 101: Lincoln Elementary.")
         assert "Maria Lopez, front desk, (303) 555-0120" in body and "Reply ACK 101" in body
     [leader] = bodies(hotline.fake, PRINCIPAL)
-    assert "incident 101" in leader and "Lincoln Elementary" in leader
+    assert "incident 101" in leader and "Lincoln Elementary" in leader and "Reply LEAD 101" in leader
     assert all(m["from"] == STAFF_LINE for m in hotline.fake.messages), "replies must reach the hotline"
     record = incident(hotline)
     assert (record.type, record.school, record.verification, record.status) == ("ice", "lincoln", "roster", "open")
 
 
+def test_the_school_leader_is_not_told_to_fetch_the_school_leader(hotline):
+    reply = hotline.text(PRINCIPAL, STAFF_LINE, "ICE")[0]
+    assert "Call legal now" in reply and "Get your school leader" not in reply
+
+
+def test_after_hours_the_first_reply_puts_safety_first(make_hotline):
+    hotline = make_hotline({"office_hours": {"legal": ALWAYS_CLOSED}})
+    reply = hotline.text(FRONT_DESK, STAFF_LINE, "ICE")[0]
+    assert "Legal is closed: call Department of Safety now, (303) 555-0111. Then legal: (303) 555-0110." in reply
+    assert reply.index("(303) 555-0111") < reply.index("(303) 555-0110")
+    assert count_segments(reply).segments <= 3
+
+
 def test_the_protocol_walks_step_by_step_and_every_answer_lands_on_the_incident(hotline):
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
-    assert "agent's name and badge number" in hotline.text(FRONT_DESK, STAFF_LINE, "1")[0]
-    assert "supervisor's phone" in hotline.text(FRONT_DESK, STAFF_LINE, "Agent R. Smith, badge 4471")[0]
+    assert "waiting outside" in hotline.text(FRONT_DESK, STAFF_LINE, "Agent R. Smith, badge 4471")[0]
+    assert "supervisor's phone" in hotline.text(FRONT_DESK, STAFF_LINE, "1")[0]
     assert "phone number" in hotline.text(FRONT_DESK, STAFF_LINE, "call him")[0], "a bad number is asked again"
     assert "purpose" in hotline.text(FRONT_DESK, STAFF_LINE, "(720) 555-0188")[0]
     warrant = hotline.text(FRONT_DESK, STAFF_LINE, "Looking for a student, Juan Perez")[0]
     assert "warrant" in warrant and "1 - Yes" in warrant
-    assert "photo of every page" in hotline.text(FRONT_DESK, STAFF_LINE, "1")[0]
+    assert "Photograph every page" in hotline.text(FRONT_DESK, STAFF_LINE, "1")[0]
     exigent = hotline.text(FRONT_DESK, STAFF_LINE, "", media=("https://api.twilio.com/media/ME1",
                                                                "https://api.twilio.com/media/ME2"))[0]
-    assert "exigent circumstances" in exigent
+    assert "say it is an emergency" in exigent and "exigent" not in exigent, "no legal jargon"
     holding = hotline.text(FRONT_DESK, STAFF_LINE, "2")[0]
-    assert "Text STATUS" in holding
+    assert "Text STATUS" in holding and "LEFT when the officers have left" in holding
+    assert "will call you" not in holding.replace("when they call", ""), "no promise the office will call"
     details = incident(hotline).details
     assert details == {
-        "agents_waiting": "waiting", "agent_name_badge": "Agent R. Smith, badge 4471",
+        "agent_name_badge": "Agent R. Smith, badge 4471", "officers_waiting": "waiting",
         "supervisor_phone": "+17205550188", "purpose": "Looking for a student, Juan Perez", "warrant": "yes",
         "document_photos": ["https://api.twilio.com/media/ME1", "https://api.twilio.com/media/ME2"], "exigent": "no",
     }
@@ -76,13 +96,22 @@ def test_the_protocol_walks_step_by_step_and_every_answer_lands_on_the_incident(
     assert escalations and not any("Juan" in b or "Perez" in b for b in escalations), "no student names"
 
 
-def test_exigent_circumstances_make_the_incident_urgent(hotline):
+def test_officers_who_will_not_wait_bring_in_safety(hotline):
+    hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
+    hotline.text(FRONT_DESK, STAFF_LINE, "Agent Smith")
+    reply = hotline.text(FRONT_DESK, STAFF_LINE, "2")[0]
+    assert "If they will not cooperate, call Department of Safety now: (303) 555-0111" in reply
+
+
+def test_the_emergency_answer_makes_the_incident_urgent(hotline):
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
     hotline.run_jobs()
-    reply = hotline.text(FRONT_DESK, STAFF_LINE, "2")[0]       # they will not wait
-    assert "exigent circumstances" in reply
+    for answer in ("Agent Smith", "1", "0", "a student", "2"):
+        hotline.text(FRONT_DESK, STAFF_LINE, answer)
     reply = hotline.text(FRONT_DESK, STAFF_LINE, "1")[0]       # they say it is an emergency
-    assert "EMERGENCY EXCEPTION: comply with the order" in reply and "Do not argue" in reply
+    assert "EMERGENCY EXCEPTION: comply with the officers' order and do not interfere" in reply
+    assert "(303) 555-0110" in reply and "(303) 555-0111" in reply
+    assert "We are telling Office of Legal Counsel, Department of Safety at once" in reply
     assert incident(hotline).urgent
     hotline.run_jobs()
     assert any(b.startswith("URGENT - incident 101") for b in bodies(hotline.fake, LEGAL))
@@ -109,13 +138,13 @@ def test_no_acknowledgement_calls_and_widens_then_ack_stops_it(make_hotline):
     hotline.run_jobs(until=lambda: False, timeout=2.5)
     assert not fake.messages_to(DESIGNEE) and not fake.calls_to(DESIGNEE)
     assert len(fake.messages) + len(fake.calls) == sent_before
-    assert incident(hotline).status == "acknowledged"
+    assert incident(hotline).status == "taken"
 
 
 def test_nobody_acknowledging_is_told_to_the_reporter(make_hotline):
     hotline = make_hotline(FAST)
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
-    assert hotline.run_jobs(until=lambda: any("Nobody has confirmed" in b for b in bodies(hotline.fake, FRONT_DESK)),
+    assert hotline.run_jobs(until=lambda: any("Nobody has taken incident 101" in b for b in bodies(hotline.fake, FRONT_DESK)),
                             timeout=20)
     assert hotline.fake.calls_to(DESIGNEE) and hotline.fake.messages_to(DESIGNEE)
 
@@ -123,11 +152,11 @@ def test_nobody_acknowledging_is_told_to_the_reporter(make_hotline):
 def test_ack_alone_works_when_one_incident_awaits_the_contact(hotline):
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
     hotline.run_jobs()
-    assert "You have incident 101" in hotline.text(SAFETY, STAFF_LINE, "ack")[0]
-    assert incident(hotline).acknowledged_by == "safety"
-    later = hotline.text(LEGAL, STAFF_LINE, "ACK 101")[0]
-    assert "taken by Department of Safety" in later, "a second acknowledgement changes nothing"
-    assert incident(hotline).acknowledged_by == "safety"
+    assert "You have incident 101" in hotline.text(LEGAL, STAFF_LINE, "ack")[0]
+    assert incident(hotline).acknowledged_by == "legal_office"
+    later = hotline.text(BACKUP, STAFF_LINE, "ACK 101")[0]
+    assert "not alerted to incident 101" in later, "backup counsel was never alerted"
+    assert incident(hotline).acknowledged_by == "legal_office"
 
 
 def test_ack_with_several_open_asks_which(hotline):
@@ -152,12 +181,13 @@ def test_unknown_incident_numbers_and_strangers_change_nothing(hotline):
 def test_a_records_request(hotline):
     reply = hotline.text(FRONT_DESK, STAFF_LINE, "RECORDS")[0]
     assert "Do not give out any student information" in reply and "Incident 101" in reply
+    assert "Call the legal office yourself now: (303) 555-0110. They will handle the response." in reply
     hotline.text(FRONT_DESK, STAFF_LINE, "Officer Dana Kim, ID 88123")
     hotline.text(FRONT_DESK, STAFF_LINE, "1")                       # ICE or immigration
     hotline.text(FRONT_DESK, STAFF_LINE, "Enrollment dates and home address")
     hotline.text(FRONT_DESK, STAFF_LINE, "2")                       # subpoena
     done = hotline.text(FRONT_DESK, STAFF_LINE, "0")[0]             # no photo
-    assert "legal office has this request (incident 101)" in done
+    assert "The legal office handles the response to this request (incident 101)" in done
     record = incident(hotline)
     assert record.type == "records"
     assert record.details == {"requester": "Officer Dana Kim, ID 88123", "agency": "immigration",
@@ -174,11 +204,16 @@ def test_an_unknown_number_gets_the_protocol_but_needs_the_staff_code(hotline):
     hotline.run_jobs()
     assert hotline.fake.messages == [], "nobody is notified before the code"
     assert "That code is not right" in hotline.text(STRANGER, STAFF_LINE, "1234")[0]
-    verified = hotline.text(STRANGER, STAFF_LINE, "4821")[0]
+    school = hotline.text(STRANGER, STAFF_LINE, "4821")[0]
+    assert "Which school are you at?" in school and "1 - Lincoln Elementary" in school
+    hotline.run_jobs()
+    assert hotline.fake.messages == [], "the school comes before the alert"
+    verified = hotline.text(STRANGER, STAFF_LINE, "2")[0]
     assert "Code accepted. Incident 101" in verified
     hotline.run_jobs()
     [body] = bodies(hotline.fake, LEGAL)
     assert "an unlisted number (staff code given)" in body and "(303) 555-0199" in body
+    assert "Roosevelt High" in body and "school not known" not in body
     assert incident(hotline).verification == "code"
 
 
@@ -229,28 +264,36 @@ def test_pressing_1_on_the_escalation_call_acknowledges(make_live_hotline):
     assert "You have incident 101" in answered
     assert live.fake.wait_for(lambda: any("has incident 101" in b for b in bodies(live.fake, FRONT_DESK)), timeout=20)
     assert incident(live).acknowledged_by == "legal_office"
-    assert "acknowledged by Office of Legal Counsel (phone call)" in timeline_text(live)
+    assert "taken by Office of Legal Counsel (phone call)" in timeline_text(live)
 
 
-def test_status_and_done(hotline):
+def test_status_done_and_left(hotline):
     assert "no open incident" in hotline.text(FRONT_DESK, STAFF_LINE, "STATUS")[0]
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
     hotline.run_jobs()
     status = hotline.text(FRONT_DESK, STAFF_LINE, "status")[0]
     assert "Incident 101 (open)" in status and "Department of Safety" in status and "Has it: nobody yet" in status
-    hotline.text(SAFETY, STAFF_LINE, "ACK 101")
-    assert "Has it: Department of Safety" in hotline.text(FRONT_DESK, STAFF_LINE, "STATUS")[0]
-    done = hotline.text(FRONT_DESK, STAFF_LINE, "DONE")[0]
-    assert "Incident 101 is closed on your side" in done
+    hotline.text(LEGAL, STAFF_LINE, "ACK 101")
+    assert "Has it: Office of Legal Counsel" in hotline.text(FRONT_DESK, STAFF_LINE, "STATUS")[0]
+    asked = hotline.text(FRONT_DESK, STAFF_LINE, "DONE")[0]
+    assert "Have the officers left?" in asked and "1 - Yes, they have left" in asked
+    assert incident(hotline).left_at is None, "DONE alone only asks"
+    left = hotline.text(FRONT_DESK, STAFF_LINE, "1")[0]
+    assert "Office of Legal Counsel has incident 101 and is being told the officers left" in left
     hotline.run_jobs()
-    assert any("reporter says the agents have left" in b for b in bodies(hotline.fake, LEGAL))
+    assert any("the reporter says the officers have left" in b for b in bodies(hotline.fake, LEGAL))
+    assert incident(hotline).status == "taken", "only the legal office closes it"
+    closed = hotline.text(LEGAL, STAFF_LINE, "CLOSE 101")[0]
+    assert "Incident 101 is closed" in closed
+    hotline.run_jobs()
     assert incident(hotline).status == "closed"
+    assert any("was closed by Office of Legal Counsel" in b for b in bodies(hotline.fake, FRONT_DESK))
 
 
 def test_a_second_ice_reuses_the_open_incident(hotline):
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
     again = hotline.text(FRONT_DESK, STAFF_LINE, "ICE!")[0]
-    assert "already have incident 101 open" in again
+    assert "Incident 101 is open. Nobody has been reached yet" in again
     hotline.run_jobs()
     assert len(bodies(hotline.fake, LEGAL)) == 1
 
@@ -279,23 +322,29 @@ def test_when_legal_is_closed_safety_comes_first(make_hotline):
 
 def test_a_staff_call_speaks_the_protocol_and_rings_down_to_voicemail(hotline):
     call = hotline.call(FRONT_DESK, STAFF_LINE)
-    assert "Do not let agents past the front office" in call.turn.said
-    assert call.turn.dial["numbers"][0][0] == LEGAL
+    assert "officers are at your school, press 1 or stay on the line" in call.turn.said
+    call = hotline.phone.silence(call)                                   # the default: officers at the school
+    said = call.turn.said
+    assert "Stay calm and polite" in said and "wait outside" in said and "press star at any time" in said.lower()
     assert incident(hotline).type == "ice", "the incident starts at once"
-    call = hotline.phone.dial_result(call, "no-answer")
-    assert call.turn.dial["numbers"][0][0] == SAFETY
+    call = hotline.phone.press(call, "1")                                # put me through now
+    assert call.turn.dial["numbers"][0][0] == LEGAL
+    heard = hotline.phone.pick_up(call)                                  # a voicemail box: no key
+    assert "Staff line call about incident 101 at Lincoln Elementary. Press 1 to take it." in heard.said
+    call = hotline.phone.dial_result(call, "completed")                  # the box "answered"
+    assert call.turn.dial["numbers"][0][0] == SAFETY, "a voicemail box is no answer: the ringdown goes on"
     call = hotline.phone.dial_result(call, "busy")
     assert call.turn.record and "After the beep" in call.turn.said
     call = hotline.phone.record(call, "https://api.twilio.com/recordings/RE123")
-    assert call.turn.hangup and "legal office will call you back" in call.turn.said
+    assert call.turn.hangup and "We will text you who takes the incident" in call.turn.said
     assert incident(hotline).details["voicemail"] == "https://api.twilio.com/recordings/RE123"
+    assert incident(hotline).status == "open"
     hotline.run_jobs()
     assert hotline.fake.messages_to(LEGAL), "the call's incident escalates like a text's"
 
 
 def test_incidents_command_lists_shows_and_exports(hotline, monkeypatch):
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
-    hotline.text(FRONT_DESK, STAFF_LINE, "1")
     hotline.text(FRONT_DESK, STAFF_LINE, "Agent Smith 4471")
     hotline.run_jobs()
     monkeypatch.setenv("REDIS_URL", hotline.settings.redis_url)
@@ -316,16 +365,19 @@ def test_incidents_command_lists_shows_and_exports(hotline, monkeypatch):
 def test_redis_down_still_gives_the_protocol_and_says_failed(make_hotline, body):
     hotline = make_hotline(redis_url="redis://127.0.0.1:1/0")
     reply = "\n".join(hotline.text(FRONT_DESK, STAFF_LINE, body))
-    assert "DO THIS NOW" in reply
-    assert reply.index("DO THIS NOW") < reply.index("AUTOMATIC NOTIFICATION FAILED") and "(303) 555-0110" in reply and "(303) 555-0111" in reply
+    first = "ICE AT SCHOOL" if body == "ICE" else "REQUEST FOR STUDENT INFORMATION"
+    assert reply.index(first) < reply.index("AUTOMATIC NOTIFICATION FAILED")
+    assert "(303) 555-0110" in reply and "(303) 555-0111" in reply
 
 
 def test_staff_code_attempts_by_phone_are_rate_limited_too(hotline):
-    for _ in range(3):
-        call = hotline.call(STRANGER, STAFF_LINE)
-        call = hotline.phone.press(call, "1111")
-        call = hotline.phone.press(call, "2222") if call.turn.gather else call
-    call = hotline.call(STRANGER, STAFF_LINE)
+    for _ in range(2):
+        call = hotline.phone.press(hotline.call(STRANGER, STAFF_LINE), "1")
+        for code in ("1111", "2222", "3333"):
+            if call.turn.gather:
+                call = hotline.phone.press(call, code)
+    call = hotline.phone.press(hotline.call(STRANGER, STAFF_LINE), "1")
     call = hotline.phone.press(call, "4821")                                # right, but past the limit
+    call = hotline.phone.press(call, "1") if not call.turn.dial else call   # put through to legal
     assert call.turn.dial, "still connected to the legal office"
     assert hotline.services.incidents.get("demo", "101").verification == "pending"

@@ -8,7 +8,8 @@ sends, and the incidents and requests it records.
 
 Format (see tests/transcripts/README.md):
   name, channel (sms|voice), lang, from, line (staff|family), district (changes), steps: a list of
-  {send|call|press|say|record|silence|dial_result: value, expect: [keys], contains: [text],
+  {send|call|press|say|record|silence|dial_result|pick_up: value, as: who sends this text,
+   expect: [keys], contains: [text],
    absent: [text], lang: switch language for later expectations, voice: expected Say voice,
    vars: {placeholder values}, jobs: true, sent: [{to, contains}], calls: [{to}],
    incident: {id, field: value}, request: {reference, field: value}}
@@ -22,7 +23,7 @@ import pytest
 import yaml
 
 from conftest import FAMILY_LINE, STAFF_LINE
-from hotline.conversation import base_variables
+from hotline.variables import base_variables
 from hotline.render.values import for_channel
 
 FOLDER = Path(__file__).parent / "transcripts"
@@ -30,7 +31,8 @@ FILES = sorted(FOLDER.glob("*.yaml"))
 LINES = {"staff": STAFF_LINE, "family": FAMILY_LINE}
 NUMBERS = {"legal": "+13035550110", "safety": "+13035550111", "backup": "+13035550112", "civil_rights": "+13035550113",
            "liaison": "+13035550115", "interpreter": "+13035550116", "lincoln_office": "+13035550130",
-           "front_desk": "+13035550120", "principal": "+13035550121"}
+           "front_desk": "+13035550120", "principal": "+13035550121", "crisis": "+13035550118",
+           "designee": "+13035550114", "stranger": "+13035550199"}
 
 
 def number(value: str) -> str:
@@ -58,7 +60,12 @@ class Walk:
         phone = self.hotline.phone
         if "send" in step:
             media = tuple(step.get("media", ()))
-            return "\n\n".join(self.hotline.text(self.sender, self.line, str(step["send"]), media=media))
+            sender = number(step.get("as", self.sender))
+            return "\n\n".join(self.hotline.text(sender, self.line, str(step["send"]), media=media))
+        if "pick_up" in step:
+            # The person the call rings picks up, hears the screening whisper and presses a key (or not).
+            digits = step["pick_up"].get("digits") if isinstance(step["pick_up"], dict) else None
+            return phone.pick_up(self.call, digits).said
         if "call" in step:
             self.call = self.hotline.call(self.sender, self.line)
         elif "press" in step:
@@ -76,7 +83,7 @@ class Walk:
         return self.call.turn.said
 
     def check(self, number_: int, step: dict) -> None:
-        where = f"{self.script['name']}, step {number_ + 1} ({ {k: v for k, v in step.items() if k in ('send', 'call', 'press', 'say', 'record', 'silence', 'dial_result')} })"
+        where = f"{self.script['name']}, step {number_ + 1} ({ {k: v for k, v in step.items() if k in ('send', 'call', 'press', 'say', 'record', 'silence', 'dial_result', 'pick_up')} })"
         self.lang = step.get("lang", self.lang)
         heard = self.act(step)
         for key in step.get("expect", []):

@@ -18,7 +18,12 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    url_for)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from ..check import language_rows
 from ..exports import holder_name, request_rows, to_csv
+from ..health import WORKER_SEEN_WITHIN, worker_report
+from ..incidents import changes
+from ..incidents.escalation import deliveries
+from ..incidents.reconciler import heartbeat
 from ..phones import national
 from . import auth
 from .auth import login_required
@@ -28,9 +33,9 @@ log = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 csrf = CSRFProtect()
 
-INCIDENT_FILTERS = ("open", "acknowledged", "closed", "all")
+INCIDENT_FILTERS = ("open", "responding", "taken", "closed", "all")
 REQUEST_FILTERS = ("new", "processed", "all")
-TYPE_LABELS = {"ice": "ICE", "records": "Records"}
+TYPE_LABELS = {"ice": "ICE", "records": "Records", "detain": "Detention"}
 REQUEST_LABELS = {"contact_update": "Emergency-contact update", "concern": "Concern", "voicemail": "Call-back"}
 DASHBOARD_CONTACT = "dashboard"   # the contact id an acknowledgement from the dashboard is recorded under
 AUTO_REFRESH = 30                 # seconds between refreshes of the incident lists
@@ -215,8 +220,6 @@ def drills():
 @bp.get("/incidents/<district_id>/<incident_id>")
 @login_required
 def incident(district_id: str, incident_id: str):
-    from ..escalation import deliveries
-
     services = _services()
     district, found = _incident_or_404(district_id, incident_id)
     school = district.schools.get(found.school or "")
@@ -236,9 +239,12 @@ def incident(district_id: str, incident_id: str):
         "Verified by": {"roster": "staff roster", "code": "staff code", "pending": "NOT VERIFIED"}.get(
             found.verification, found.verification),
         "Line": national(found.line) if found.line else "",
-        "Acknowledged by": acknowledger(district, found) or "nobody yet",
-        "Acknowledged": local_time(district, found.acknowledged_at, seconds=True),
-        "Closed": local_time(district, found.closed_at, seconds=True),
+        "Taken by": acknowledger(district, found) or "nobody yet",
+        "Taken": local_time(district, found.acknowledged_at, seconds=True),
+        "Responding": found.responding_name or "",
+        "School leader in charge": found.lead_name or "",
+        "Officers left": local_time(district, found.left_at, seconds=True),
+        "Closed": local_time(district, found.closed_at, seconds=True) + (f" by {found.closed_by}" if found.closed_by else ""),
     }
     return render_template("admin/incident.html", incident=found, district=district, summary=summary,
                            timeline=timeline, details=details, deliveries=sent, is_link=is_link, signed_in=True,
@@ -248,8 +254,6 @@ def incident(district_id: str, incident_id: str):
 @bp.post("/incidents/<district_id>/<incident_id>/acknowledge")
 @login_required
 def acknowledge_incident(district_id: str, incident_id: str):
-    from ..acknowledgement import acknowledge
-
     services = _services()
     district, found = _incident_or_404(district_id, incident_id)
     if not found.active:
@@ -258,27 +262,23 @@ def acknowledge_incident(district_id: str, incident_id: str):
         legal = district.first_contact("legal")
         # The reporter is told "<name> has incident N", exactly as when the office replies ACK by text.
         name = legal.name if legal else "The legal office"
-        first = acknowledge(services, district, found, contact_id=DASHBOARD_CONTACT, contact_name=name,
-                            contact_number=legal.number if legal else None, via="dashboard")
-        if first:
+        outcome = changes.take(services, district, found, changes.dashboard_actor(name, DASHBOARD_CONTACT))
+        if outcome.changed:
             flash(f"You have incident {found.id}. The reporter and the other contacts are being told.")
         else:
-            flash(f"Incident {found.id} was already acknowledged by {acknowledger(district, found)}.")
+            flash(f"Incident {found.id} was already taken by {acknowledger(district, found)}.")
     return redirect(url_for("admin.incident", district_id=district.id, incident_id=found.id))
 
 
 @bp.post("/incidents/<district_id>/<incident_id>/close")
 @login_required
 def close_incident(district_id: str, incident_id: str):
-    from .. import jobs
-
     services = _services()
     district, found = _incident_or_404(district_id, incident_id)
-    if services.incidents.close(found, "the dashboard"):
-        # As when the reporter closes it (actions.close_reporter_part): everyone alerted is told.
-        jobs.enqueue(services, jobs.notify_contacts, district.id, found.id, "escalation.closed_by_office", "closed",
-                     [], {})
-        flash(f"Incident {found.id} is closed. The contacts who were alerted are being told.")
+    legal = district.first_contact("legal")
+    name = f"{legal.name if legal else 'The legal office'} (dashboard)"
+    if changes.close(services, district, found, changes.dashboard_actor(name, DASHBOARD_CONTACT)).changed:
+        flash(f"Incident {found.id} is closed. The reporter and the contacts who were alerted are being told.")
     else:
         flash(f"Incident {found.id} was already closed.")
     return redirect(url_for("admin.incident", district_id=district.id, incident_id=found.id))
@@ -345,7 +345,6 @@ def requests_csv():
 @bp.get("/languages")
 @login_required
 def languages():
-    from ..check import language_rows
 
     services = _services()
     tables = []
@@ -360,8 +359,6 @@ def languages():
 @bp.get("/health")
 @login_required
 def health():
-    from ..health import WORKER_SEEN_WITHIN, worker_report
-    from ..reconciler import heartbeat
 
     services = _services()
     workers = worker_report(services)

@@ -12,7 +12,8 @@ from flask import Blueprint, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from .. import ratelimit
-from ..conversation import base_variables, handle_text
+from ..conversation import handle_text
+from ..variables import base_variables
 from ..engine import Reply
 from ..phones import mask
 from ..render.sms import drill_prefix, render_sms

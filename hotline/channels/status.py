@@ -11,7 +11,7 @@ import logging
 from flask import Blueprint, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from ..escalation import on_delivery_status
+from ..incidents.escalation import on_delivery_status
 from .common import services, twiml
 from .twilio_auth import twilio_only
 

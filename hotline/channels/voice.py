@@ -5,7 +5,10 @@
   of a <Dial>). The sequence number makes a request Twilio sends twice recognisable: the second
   gets the first's TwiML and changes nothing.
 - POST /voice/whisper: what a liaison or interpreter hears before being connected (the language).
-- POST /voice/escalation, /voice/escalation/answer: the call to a contact; pressing 1 acknowledges.
+- POST /voice/escalation, /voice/escalation/answer: the call to a contact; pressing 1 takes it.
+- POST /voice/screen, /voice/screen/answer: what the legal office (or safety) hears when a staff
+  call is put through: the incident and school, "press 1 to take it". Pressing 1 connects the call
+  and takes the incident; no key (a voicemail box) hangs up that leg and the ringdown goes on.
 - GET /audio/<district>/<lang>/<key>.mp3: recordings for languages without a Twilio voice.
 """
 
@@ -17,12 +20,15 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, request, send_from_directory
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ..acknowledgement import acknowledge
-from ..exports import holder_name
-from ..conversation import TurnResult, handle_call
+from ..conversation import handle_call, screen_key
 from ..engine import Event
+from ..incidents import changes
+from ..incidents.notices import render_for_contacts
 from ..phones import mask
+from ..render.values import for_channel
 from ..render.voice import VoiceSetup, render_voice
+from ..turn import TurnResult
+from ..variables import base_variables
 from .common import default_text, find_line, form_number, services, twiml, voice_text
 from .twilio_auth import first_time, remember_reply, remembered_reply, twilio_only
 
@@ -55,9 +61,13 @@ def _setup(district, line, result: TurnResult, call_sid: str) -> VoiceSetup:
         contact = district.first_contact(role)
         if contact is None:
             return None
-        whisper = "/voice/whisper?" + urlencode({"district": district.id, "lang": result.lang}) \
-            if line.kind == "family" else None
-        return contact.number, whisper
+        if line.kind == "family":
+            return contact.number, "/voice/whisper?" + urlencode({"district": district.id, "lang": result.lang})
+        incident = result.state.get("incident")
+        if not incident:
+            return contact.number, None
+        return contact.number, "/voice/screen?" + urlencode({"district": district.id, "incident": incident,
+                                                             "contact": contact.id, "parent": call_sid})
 
     def audio_url(lang: str, key: str) -> str:
         return f"/audio/{district.id}/{lang}/{key}.mp3"
@@ -86,9 +96,6 @@ def _emergency_twiml(district, line) -> VoiceResponse:
     response = VoiceResponse()
     legal = district.first_contact("legal")
     key = "staff.notify.failed" if line.kind == "staff" else "common.error"
-    from ..conversation import base_variables
-    from ..render.values import for_channel
-
     content = services().content(district)
     text = content.catalogs.render(district.default_language, key, for_channel(base_variables(district, line), "voice"),
                                    "voice").text
@@ -166,8 +173,6 @@ def _escalation_context():
 @bp.post("/voice/escalation")
 @twilio_only
 def escalation_call():
-    from ..escalation import render_for_contacts
-
     context = _escalation_context()
     if context is None:
         return voice_text("This alert is no longer available. Goodbye.")
@@ -189,8 +194,6 @@ def escalation_call():
 @bp.post("/voice/escalation/answer")
 @twilio_only
 def escalation_answer():
-    from ..escalation import render_for_contacts
-
     context = _escalation_context()
     if context is None:
         return voice_text("This alert is no longer available. Goodbye.")
@@ -203,12 +206,9 @@ def escalation_answer():
         cached = remembered_reply(hotline.redis, "ack-call", call_sid)
         if cached:
             return twiml(cached)
-    first = acknowledge(hotline, district, incident, contact.id, contact.name, contact.number, "phone call")
-    if first or incident.acknowledged_by == contact.id:
-        text = render_for_contacts(hotline, district, incident, "escalation.voice_taken", "voice")
-    else:
-        text = render_for_contacts(hotline, district, incident, "escalation.taken_by_other", "voice",
-                                   contact=holder_name(district, incident))
+    actor = changes.Actor(contact.role, contact.id, contact.name, contact.number, "phone call")
+    text = render_for_contacts(hotline, district, incident, _TAKE_SPOKEN[_take(hotline, district, incident, actor)],
+                               "voice", contact=incident.holder_name or incident.responding_name or "")
     response = VoiceResponse()
     response.say(text)
     response.hangup()
@@ -229,3 +229,70 @@ def audio(district_id: str, lang: str, key: str):
     folder = catalogs.get(lang).path.parent / "audio" / lang
     return send_from_directory(folder, f"{key}.mp3", mimetype="audio/mpeg")
 
+
+
+# --- Taking an incident by phone ---------------------------------------------------------------------
+
+_TAKE_SPOKEN = {"taken": "escalation.voice_taken", "responding": "escalation.voice_responding",
+                "refused": "escalation.voice_refused", "other": "escalation.taken_by_other"}
+
+
+def _take(hotline, district, incident, actor: changes.Actor) -> str:
+    """Take (or respond to) the incident by phone: "taken", "responding", "other" (someone else has
+    it) or "refused" (this role may not take this incident)."""
+    outcome = changes.take(hotline, district, incident, actor)
+    if outcome.reason in ("taken", "yours"):
+        return "taken"
+    if outcome.reason in ("responding", "yours_responding"):
+        return "responding"
+    return "other" if outcome.reason in ("already_taken", "already_responding") else "refused"
+
+
+def _screen_context():
+    context = _escalation_context()
+    parent = request.args.get("parent", "")[:64]
+    return (*context, parent) if context and parent else None
+
+
+@bp.post("/voice/screen")
+@twilio_only
+def screen():
+    """The whisper a contact hears before a staff call is put through to them."""
+    context = _screen_context()
+    if context is None:
+        return twiml(VoiceResponse())       # nothing to screen: put the call through
+    district, incident, contact, parent = context
+    hotline = services()
+    query = urlencode({"district": district.id, "incident": incident.id, "contact": contact.id, "parent": parent})
+    response = VoiceResponse()
+    gather = Gather(num_digits=1, timeout=6, action=f"/voice/screen/answer?{query}", method="POST",
+                    action_on_empty_result=True)
+    gather.say(render_for_contacts(hotline, district, incident, "escalation.screen", "voice"))
+    response.append(gather)
+    response.hangup()
+    return twiml(response)
+
+
+@bp.post("/voice/screen/answer")
+@twilio_only
+def screen_answer():
+    """1: the contact takes the call and the incident; anything else (a voicemail box) hangs up this
+    leg, and the staff caller's ringdown tries the next contact."""
+    context = _screen_context()
+    if context is None:
+        return twiml(VoiceResponse())
+    district, incident, contact, parent = context
+    hotline = services()
+    response = VoiceResponse()
+    if request.form.get("Digits", "") != "1":
+        response.hangup()
+        return twiml(response)
+    hotline.redis.set(screen_key(parent), contact.id, ex=3600)
+    actor = changes.Actor(contact.role, contact.id, contact.name, contact.number, "staff call")
+    taken = _take(hotline, district, incident, actor)
+    response.say(render_for_contacts(hotline, district, incident, _SCREEN_SPOKEN.get(taken, "escalation.screen_connecting"),
+                                     "voice"))
+    return twiml(response)
+
+
+_SCREEN_SPOKEN = {"taken": "escalation.screen_taken", "responding": "escalation.screen_responding"}

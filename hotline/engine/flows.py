@@ -33,7 +33,7 @@ STEP_KEYS = {
     "ask": {"ask", "say", "vars", "expect", "save", "record", "next", "on_timeout", "on_fail", "timeout",
             "attempts", "only", "max_length", "optional", "min", "max", "from"},
     "menu": {"menu", "say", "vars", "options", "save", "record", "on_timeout", "on_fail", "timeout", "attempts",
-             "only"},
+             "only", "next"},        # next: where a text conversation goes past a voice-only menu
     "do": {"do", "with", "say", "vars", "next", "only"},
     "if": {"if", "then", "else", "only", "next"},
     "goto": {"goto", "only"},

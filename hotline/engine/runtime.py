@@ -125,11 +125,13 @@ def new_state(flow: Flow, lang: str, **extra) -> dict:
     return state
 
 
-def start(flow: Flow, state: dict, context: Context) -> Outcome:
-    """Run ``flow`` from its first step with ``state`` (from new_state)."""
+def start(flow: Flow, state: dict, context: Context, at: str | None = None) -> Outcome:
+    """Run ``flow`` from its first step (or from step ``at``: a keyword that jumps into a flow, such
+    as EMERGENCY into the protocol's exception branch) with ``state`` (from new_state)."""
     outcome = Outcome(copy.deepcopy(state))
     outcome.state["seq"] = outcome.state.get("seq", 0) + 1
-    _run(flow, flow.start, outcome, context)
+    outcome.state["attempts"] = 0
+    _run(flow, at if at in flow.steps else flow.start, outcome, context)
     return outcome
 
 

@@ -8,7 +8,7 @@ through this, over HTTP or a Flask test client.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -159,3 +159,31 @@ class TwilioPhone:
         if not node:
             raise AssertionError(f"nothing is being dialled: {call.turn}")
         return self._follow(call, node["action"], {"DialCallStatus": status, "DialCallSid": new_sid("CA")})
+
+    def pick_up(self, call: Call, digits: str | None = None, index: int = 0) -> twiml.VoiceTurn:
+        """The person a <Dial> rings picks up and hears its <Number url> (the whisper); they press
+        ``digits``, or nothing (as a voicemail box does). Returns everything they heard, ending as
+        the last answer does. The caller's side goes on with dial_result()."""
+        node = call.turn.dial
+        if not node:
+            raise AssertionError(f"nothing is being dialled: {call.turn}")
+        number, url = node["numbers"][index]
+        if not url:
+            raise AssertionError("this dial has no whisper")
+        form = {"CallSid": new_sid("CA"), "ParentCallSid": call.sid, "AccountSid": self.account_sid,
+                "From": call.caller, "To": number, "Called": number, "CallStatus": "in-progress",
+                "Direction": "outbound-dial", "ApiVersion": "2010-04-01"}
+        target = twiml.resolve(call.url, url)
+        answer = self.post(target, form)
+        if answer.status != 200:
+            raise AssertionError(f"{target} answered {answer.status}: {answer.text[:200]}")
+        heard = twiml.voice_turn(answer.text)
+        if heard.gather:
+            extra = {"Digits": digits} if digits else {}
+            action = twiml.resolve(target, heard.gather["action"])
+            answer = self.post(action, {**form, **extra})
+            if answer.status != 200:
+                raise AssertionError(f"{action} answered {answer.status}: {answer.text[:200]}")
+            after = twiml.voice_turn(answer.text)
+            heard = replace(after, spoken=heard.spoken + after.spoken)
+        return heard

@@ -1,9 +1,11 @@
-"""Incidents: one enforcement or records event, with a short number people can say on the phone,
-and a timeline of everything that happened to it (reported, each send, delivery, acknowledgement,
+"""Incident records: one enforcement or records event, with a short number people can say on the
+phone, and a timeline of everything that happened to it (reported, each send, delivery, taken,
 details, closed).
 
 Stored in Redis (persistent: append-only in the embedded server). Drills have their own numbers
-(``D12``) and index, so they never mix into real incident counts.
+(``D12``) and index, so they never mix into real incident counts. Which state an incident may move
+to, and who may move it, is the state model's business (states.py); this module stores the result
+atomically (``apply``), so two people acting at once leave exactly one holder.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from collections.abc import Iterable
 
 import redis
 
-from .store import key
+from ..store import key
 
-TYPES = ("ice", "records")
-STATUSES = ("open", "acknowledged", "closed")
+TYPES = ("ice", "records", "detain")
+STATUSES = ("open", "responding", "taken", "closed")
 FIRST_NUMBER = 101
 REPORTER_LINK_TTL = 24 * 3600
 
@@ -38,9 +40,18 @@ class Incident:
     created: float
     status: str = "open"
     urgent: bool = False
-    acknowledged_by: str | None = None      # a contact id, or "dashboard"
+    urgent_at: float | None = None
+    acknowledged_by: str | None = None      # who has it (a legal role): a contact id, or "dashboard"
     acknowledged_name: str | None = None    # who, as people should read it
     acknowledged_at: float | None = None
+    responding_by: str | None = None        # safety (or crisis) responding while legal is still sought
+    responding_name: str | None = None
+    responding_at: float | None = None
+    lead_by: str | None = None              # the school leader who took charge on site
+    lead_name: str | None = None
+    lead_at: float | None = None
+    left_at: float | None = None            # the reporter said the officers left
+    closed_by: str | None = None
     closed_at: float | None = None
     policy: dict = field(default_factory=dict)
     details: dict = field(default_factory=dict)
@@ -55,10 +66,20 @@ class Incident:
     def active(self) -> bool:
         return self.status != "closed"
 
+    @property
+    def escalating(self) -> bool:
+        """Still looking for a legal role to take it (responding safety does not stop that)."""
+        return self.status in ("open", "responding")
+
+    @property
+    def holder_name(self) -> str:
+        """Who has it, as people should read it ("" when no legal role has taken it)."""
+        return self.acknowledged_name or self.acknowledged_by or ""
+
 
 _JSON_FIELDS = {"policy", "details"}
 _BOOL_FIELDS = {"drill", "urgent", "escalation_started", "all_failed_told"}
-_FLOAT_FIELDS = {"created", "acknowledged_at", "closed_at"}
+_FLOAT_FIELDS = {"created", "urgent_at", "acknowledged_at", "responding_at", "lead_at", "left_at", "closed_at"}
 
 
 def _encode(name: str, value) -> str:
@@ -95,10 +116,23 @@ def incident_key(district_id: str, incident_id: str) -> str:
     return key("incident", district_id, incident_id)
 
 
+# A compare-and-set on the incident's hash: apply the changes only if the status is one of the
+# allowed ones and the guard field is still unset. One script, so it is atomic across processes.
+_APPLY = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 0 end
+if not string.find(' ' .. ARGV[1] .. ' ', ' ' .. status .. ' ', 1, true) then return 0 end
+if ARGV[2] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+return 1
+"""
+
+
 class IncidentStore:
     def __init__(self, store: redis.Redis, clock=time.time):
         self.store = store
         self.clock = clock
+        self._apply = store.register_script(_APPLY)
 
     # --- creation and lookup --------------------------------------------------------------------
     def next_id(self, district_id: str, drill: bool) -> str:
@@ -145,6 +179,11 @@ class IncidentStore:
     def open_incidents(self, district_id: str) -> list[Incident]:
         return [i for drills in (False, True) for i in self.list(district_id, drills) if i.active]
 
+    def link_reporter(self, incident: Incident, number: str) -> None:
+        """Let ``number`` (the reporter, or a school leader who took charge) reach the incident by
+        STATUS, LEFT and EMERGENCY."""
+        self.store.set(self._reporter_key(incident.district, number), incident.id, ex=REPORTER_LINK_TTL)
+
     def for_reporter(self, district_id: str, number: str) -> Incident | None:
         incident_id = self.store.get(self._reporter_key(district_id, number))
         incident = self.get(district_id, incident_id) if incident_id else None
@@ -166,41 +205,34 @@ class IncidentStore:
         self.update(incident, details=details)
         self.add_event(incident, "detail", f"{name.replace('_', ' ')}: {_describe(value)}", field=name)
 
-    # --- contacts and acknowledgement -----------------------------------------------------------
+    # --- contacts and state changes -----------------------------------------------------------
     def mark_notified(self, incident: Incident, number: str) -> None:
         self.store.sadd(self._contact_key(incident.district, number), incident.id)
 
     def awaiting(self, district_id: str, number: str) -> list[str]:
-        """Incidents this contact was alerted to and nobody has acknowledged yet."""
+        """Incidents this contact was alerted to that no legal role has taken yet."""
         ids = sorted(self.store.smembers(self._contact_key(district_id, number)))
         found = []
         for incident_id in ids:
             incident = self.get(district_id, incident_id)
-            if incident and incident.status == "open":
+            if incident and incident.escalating:
                 found.append(incident_id)
             else:
                 self.store.srem(self._contact_key(district_id, number), incident_id)
         return found
 
-    def acknowledge(self, incident: Incident, contact_id: str, name: str) -> bool:
-        """True for the first acknowledgement; later ones change nothing."""
-        first = self.store.hsetnx(incident_key(incident.district, incident.id), "acknowledged_by", contact_id)
-        if not first:
-            fresh = self.get(incident.district, incident.id)
-            incident.acknowledged_by, incident.acknowledged_name = fresh.acknowledged_by, fresh.acknowledged_name
-            return False
-        now = self.clock()
-        self.update(incident, acknowledged_by=contact_id, acknowledged_name=name, acknowledged_at=now,
-                    status="acknowledged" if incident.status == "open" else incident.status)
-        return True
-
-    def close(self, incident: Incident, by: str) -> bool:
-        if incident.status == "closed":
-            return False
-        self.update(incident, status="closed", closed_at=self.clock())
-        self.store.delete(self._reporter_key(incident.district, incident.reporter))
-        self.add_event(incident, "closed", f"closed by {by}")
-        return True
+    def apply(self, incident: Incident, from_states: Iterable[str], changes: dict, guard: str | None = None) -> bool:
+        """Apply ``changes`` if the incident is (still) in one of ``from_states`` and ``guard`` is
+        unset; True if this call changed it. ``incident`` is refreshed from Redis either way."""
+        values = [item for name, value in changes.items() for item in (name, _encode(name, value))]
+        applied = bool(self._apply(keys=[incident_key(incident.district, incident.id)],
+                                   args=[" ".join(from_states), guard or "", *values]))
+        fresh = self.get(incident.district, incident.id)
+        if fresh is not None:
+            incident.__dict__.update(fresh.__dict__)
+        if applied and changes.get("status") == "closed":
+            self.store.delete(self._reporter_key(incident.district, incident.reporter))
+        return applied
 
     def delete(self, district_id: str, incident_id: str, drill: bool) -> None:
         with self.store.pipeline() as pipe:

@@ -14,10 +14,11 @@ import time
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from . import jobs, ledger
-from .escalation import ledger_key, parse_field
-from .services import Services
-from .store import key
+from .. import queueing
+from ..services import Services
+from ..store import key
+from . import ledger
+from .contacts import ledger_key, parse_field
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def _overdue_timers(services: Services, district_id: str, now: float) -> list[tu
 
 def _stuck_deliveries(services: Services, incident, now: float) -> list[str]:
     return [field for field, entry in ledger.entries(services.redis, ledger_key(incident)).items()
-            if entry.status in ("claimed", "retrying") and now - entry.at > DELIVERY_STUCK]
+            if entry.status in ledger.PENDING and now - entry.at > DELIVERY_STUCK]
 
 
 def release_overdue_jobs(services: Services, now: float) -> int:
@@ -71,12 +72,12 @@ def find_stalled(services: Services, now: float | None = None) -> dict[str, list
     for district in services.directory.districts:
         for incident_id, next_tier, next_round in _overdue_timers(services, district.id, now):
             incident = services.incidents.get(district.id, incident_id)
-            if incident is None or incident.status != "open":
+            if incident is None or not incident.escalating:
                 stalled["finished"].append((district.id, incident_id))
                 continue
             stalled["timers"].append((district.id, incident_id, next_tier, next_round))
         for incident in services.incidents.open_incidents(district.id):
-            if incident.status == "open":
+            if incident.escalating:
                 for field in _stuck_deliveries(services, incident, now):
                     stalled["deliveries"].append((district.id, incident.id, field))
     return stalled
@@ -95,14 +96,14 @@ def reconcile(services: Services) -> dict:
         log.warning("reconciler: incident %s/%s timer overdue; acting now", district_id, incident_id)
         services.redis.hdel(key("timers", district_id), incident_id)
         if next_tier == "end":
-            jobs.enqueue(services, jobs.give_up, district_id, incident_id)
+            queueing.enqueue(services, "give_up", district_id, incident_id)
         else:
-            jobs.enqueue(services, jobs.run_tier, district_id, incident_id, int(next_tier), int(next_round))
+            queueing.enqueue(services, "run_tier", district_id, incident_id, int(next_tier), int(next_round))
     for district_id, incident_id, field in stalled["deliveries"]:
         log.warning("reconciler: incident %s/%s delivery %s stuck; sending again", district_id, incident_id,
                     field.split("|")[1])
         contact_id, channel, tier, round_ = parse_field(field)
-        jobs.enqueue(services, jobs.deliver, district_id, incident_id, contact_id, channel, tier, round_)
+        queueing.enqueue(services, "deliver", district_id, incident_id, contact_id, channel, tier, round_)
     summary = {"released": released, "timers": len(stalled["timers"]), "deliveries": len(stalled["deliveries"]),
                "at": now}
     services.redis.hset(HEARTBEAT_KEY, mapping={"at": now, "acted": released + summary["timers"] + summary["deliveries"]})

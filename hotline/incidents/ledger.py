@@ -1,7 +1,9 @@
 """Send-once bookkeeping: every outbound message or call is an entry in a ledger (a Redis hash per
 incident or per notice stream), so that a job run twice never sends twice.
 
-An entry moves claimed -> sent | failed (or retrying, between RQ retries). A job that finds its
+An entry moves queued -> claimed -> sent | failed (or retrying, between RQ retries). ``queued`` is
+written before the job that sends is enqueued, so "has every planned send failed?" can be answered
+from the ledger alone, before every job has run. A job that finds its
 entry still ``claimed`` died mid-send (a worker killed, a timeout): before sending again it asks
 Twilio whether the first attempt got through (outbound.find_sms/find_call) and, if so, records
 that instead of sending a second time.
@@ -15,11 +17,16 @@ from dataclasses import dataclass
 
 import redis
 
-from .outbound import Outbound, SendResult
-from .store import key
+from ..outbound import Outbound, SendResult
+from ..store import key
 
 FINAL = ("sent", "failed", "skipped")
+PENDING = ("queued", "claimed", "retrying")
 SID_TTL = 14 * 86400
+
+
+class TransientDeliveryError(Exception):
+    """Raised inside a job so that RQ's Retry tries again later."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,11 @@ def read(store: redis.Redis, ledger: str, field: str) -> Entry | None:
 
 def write(store: redis.Redis, ledger: str, field: str, entry: Entry) -> None:
     store.hset(ledger, field, json.dumps(entry.__dict__))
+
+
+def queue(store: redis.Redis, ledger: str, field: str, clock=time.time) -> None:
+    """Mark a send as planned (its job is about to be enqueued); an existing entry is kept."""
+    store.hsetnx(ledger, field, json.dumps(Entry("queued", clock()).__dict__))
 
 
 def entries(store: redis.Redis, ledger: str) -> dict[str, Entry]:

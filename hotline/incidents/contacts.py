@@ -1,0 +1,68 @@
+"""Who an incident's escalation addresses, and where its sends are booked: the ledger of one
+incident has a field per (contact, channel, round, tier). Both the escalation and the notices read
+it, so "who was reached" has one answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+
+from ..district import District
+from ..store import key
+from . import ledger
+from .records import Incident
+
+LEADER = "school_leader"        # the pseudo-contact id of the reporter's school leader
+
+
+def ledger_key(incident: Incident) -> str:
+    return key("escalations", incident.district, incident.id)
+
+
+def delivery_field(contact_id: str, channel: str, tier: int, round_: int) -> str:
+    return f"{contact_id}|{channel}|{round_}|{tier}"
+
+
+def parse_field(field: str) -> tuple[str, str, int, int]:
+    contact_id, channel, round_, tier = field.split("|")
+    return contact_id, channel, int(tier), int(round_)
+
+
+def contact_name(district: District, contact_id: str) -> str:
+    if contact_id == LEADER:
+        return "school leader"
+    contact = district.contacts.get(contact_id)
+    return contact.name if contact else contact_id
+
+
+def contact_number(district: District, incident: Incident, contact_id: str) -> str | None:
+    if contact_id == LEADER:
+        return incident.policy.get("leader")
+    contact = district.contacts.get(contact_id)
+    return contact.number if contact else None
+
+
+@dataclass(frozen=True)
+class Reached:
+    contact_id: str
+    name: str
+    number: str
+
+
+def reached(store: redis.Redis, district: District, incident: Incident) -> list[Reached]:
+    """Every contact (not the school leader) that a send of this incident got through to, in the
+    order they were reached."""
+    found: dict[str, Reached] = {}
+    sent = sorted(((entry.at, field) for field, entry in ledger.entries(store, ledger_key(incident)).items()
+                   if entry.status == "sent"))
+    for _, field in sent:
+        contact_id = parse_field(field)[0]
+        number = contact_number(district, incident, contact_id)
+        if contact_id != LEADER and number and contact_id not in found:
+            found[contact_id] = Reached(contact_id, contact_name(district, contact_id), number)
+    return list(found.values())
+
+
+def was_reached(store: redis.Redis, district: District, incident: Incident, contact_id: str) -> bool:
+    return any(r.contact_id == contact_id for r in reached(store, district, incident))

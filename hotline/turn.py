@@ -1,0 +1,105 @@
+"""What one turn of a conversation knows (``Turn``) and what it answers (``TurnResult``). Facts,
+actions and staff commands read a Turn; conversation.py builds it around the pure engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from . import engine
+from .district import District, Line
+from .engine import Context
+from .render.values import Phone
+from .services import Content, Services
+from .variables import base_variables
+
+
+@dataclass
+class ActionResult:
+    """What an action adds to the turn: replies where it ran in the flow, variables for later."""
+
+    replies: list = field(default_factory=list)
+    vars: dict = field(default_factory=dict)
+
+
+@dataclass
+class Turn:
+    """Everything a turn knows; facts and actions read it."""
+
+    services: Services
+    district: District
+    line: Line
+    caller: str
+    channel: str
+    content: Content
+    state: dict
+    session_key: str
+    store_ok: bool = True
+    call_sid: str | None = None
+    results: list[ActionResult] = field(default_factory=list)
+    facts: Mapping[str, Callable[[Turn], bool]] = field(default_factory=dict)
+
+    @property
+    def lang(self) -> str:
+        return self.state.get("lang") or self.district.default_language
+
+    def voice_ready(self, lang: str | None = None) -> bool:
+        """The language can be spoken: a Twilio voice, or a recording of every message the flows say."""
+        catalog = self.content.catalogs.get(lang or self.lang)
+        return catalog.voice is not None or (bool(catalog.audio)
+                                              and self.content.flows.message_keys() <= catalog.audio)
+
+    def liaison_open(self) -> bool:
+        liaison = self.district.first_contact("liaison")
+        return liaison is not None and self.district.is_open(liaison.hours)
+
+    def fact(self, name: str, state: dict) -> bool:
+        saved, self.state = self.state, state
+        try:
+            return self.facts[name](self) if name in self.facts else False
+        finally:
+            self.state = saved
+
+    def context(self) -> Context:
+        catalog = self.content.catalogs.get(self.lang)
+        return Context(
+            channel=self.channel,
+            fact_source=self.fact,
+            lists={
+                "schools": [(s.id, s.name) for s in self.district.schools.values()],
+                "languages": [(code, self.content.catalogs.get(code).name) for code in self.district.languages],
+            },
+            yes_words=frozenset(engine.normalize(w) for w in catalog.keywords.get("yes", ())),
+            no_words=frozenset(engine.normalize(w) for w in catalog.keywords.get("no", ())),
+            region=self.district.region,
+            staff_code=self.district.staff_code,
+        )
+
+    def variables(self) -> dict:
+        """What every message may use: the district's numbers, the answers so far, action results."""
+        values = base_variables(self.district, self.line)
+        for name, value in self.state.get("answers", {}).items():
+            values[name] = Phone(value) if name.endswith("phone") and isinstance(value, str) \
+                and value.startswith("+") else value
+        school = self.district.schools.get(str(self.state.get("answers", {}).get("school", "")))
+        values["school_name"] = school.name if school else ""
+        if self.state.get("incident"):
+            values["incident"] = self.state["incident"]
+        for result in self.results:
+            values.update(result.vars)
+        return values
+
+    def answer(self, key: str, **variables) -> TurnResult:
+        """A one-message answer that leaves the conversation as it was."""
+        return TurnResult([engine.Reply(key, variables)], self.variables(), self.lang, self.state,
+                          drill=bool(self.state.get("drill")))
+
+
+@dataclass
+class TurnResult:
+    items: list
+    variables: dict
+    lang: str
+    state: dict
+    drill: bool = False
+    silent: bool = False      # answer with an empty response (Twilio has answered, or a duplicate)
