@@ -81,7 +81,8 @@ def start_incident(turn: Turn, type: str = "ice", any_open: bool = False) -> Act
         turn.state["incident"] = existing.id
         if existing.verified and not existing.escalation_started:
             escalation.start(services, existing)
-        return where_it_stands(turn, existing)
+        # From the emergency branch the urgent reply says where it stands; once is enough.
+        return ActionResult() if any_open else where_it_stands(turn, existing)
     member = district.roster.get(turn.caller)
     verification = "roster" if member else ("code" if turn.state.get("verified") else "pending")
     school = member.school if member else turn.state.get("answers", {}).get("school")

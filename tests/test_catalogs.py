@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import hotline
+from hotline.catalog_rules import CHANGING_KEYWORDS
 from hotline.content import flows_dir, messages_dir
 from hotline.engine import load_flows, normalize
 from hotline.engine.keywords import RESERVED_WORDS
@@ -32,6 +33,7 @@ def keys_used_by_code() -> set[str]:
         found.update(KEY_PATTERN.findall(path.read_text(encoding="utf-8")))
     # Keys built from a value: escalation.kind.<type>, staff.status.<status>, office.kind.<type>.
     found.update(f"escalation.kind.{t}" for t in TYPES)
+    found.update(f"staff.notify.started_{t}" for t in TYPES)
     found.update(f"staff.status.{s}" for s in STATUSES)
     found.update(f"office.kind.{t}" for t in REQUEST_TYPES)
     return found | set(VALIDATOR_KEYS)
@@ -128,3 +130,22 @@ def test_the_district_default_comes_before_english():
 def test_entries_pick_the_form_for_the_channel():
     entry = Entry("long text", sms="short", voice="spoken")
     assert (entry.form("sms"), entry.form("voice"), Entry("only").form("voice")) == ("short", "spoken", "only")
+
+
+def test_no_staff_message_in_any_catalog_reads_as_blocking_or_detaining_an_officer():
+    """Every staff.* message, every form, against English's list and the catalog's own
+    (meta.forbidden_staff_phrases, docs/languages.md)."""
+    for code in DEMO_LANGUAGES:
+        assert CATALOGS.get(code).forbidden_staff_phrases, f"{code} has no list of its own"
+    assert [str(p) for p in CATALOGS.problems if "blocking" in p.message] == []
+
+
+def test_no_keyword_that_changes_an_incident_is_an_everyday_reply():
+    for code in DEMO_LANGUAGES:
+        assert CATALOGS.get(code).everyday_words, f"{code} lists no everyday replies"
+    everyday = {normalize(w) for code in DEMO_LANGUAGES for w in CATALOGS.get(code).everyday_words}
+    for code in DEMO_LANGUAGES:
+        for keyword in CHANGING_KEYWORDS:
+            for phrase in CATALOGS.get(code).keywords.get(keyword, ()):
+                assert normalize(phrase) not in everyday, (code, keyword, phrase)
+    assert [w for w in CATALOGS.get("es").keywords.get("done", ()) if normalize(w) in {"listo", "terminado"}] == []

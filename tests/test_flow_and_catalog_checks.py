@@ -28,9 +28,9 @@ CASES = [
     ("unreachable step", "flows/staff_help.yaml",
      lambda d: d["steps"].update(orphan={"end": "staff.help"}),
      "flows/staff_help.yaml: steps.orphan: cannot be reached"),
-    ("route to a missing step", "flows/staff_done.yaml",
-     lambda d: d["steps"]["close"].update(next="nowhere"),
-     "flows/staff_done.yaml: steps.close.next: goes to 'nowhere'"),
+    ("route to a missing step", "flows/staff_left.yaml",
+     lambda d: d["steps"]["left"].update(next="nowhere"),
+     "flows/staff_left.yaml: steps.left.next: goes to 'nowhere'"),
     ("question without a timeout route", "flows/language.yaml",
      lambda d: d["steps"]["choose"].pop("on_timeout"),
      "flows/language.yaml: steps.choose.on_timeout: is missing"),
@@ -40,9 +40,9 @@ CASES = [
     ("unknown validator", "flows/staff_ice.yaml",
      lambda d: d["steps"]["agent_name"].update(expect="badge_number"),
      "flows/staff_ice.yaml: steps.agent_name.expect: 'badge_number' is not a validator"),
-    ("unknown action", "flows/staff_done.yaml",
-     lambda d: d["steps"]["close"].update({"do": "close_everything"}),
-     "flows/staff_done.yaml: steps.close.do: 'close_everything' is not an action"),
+    ("unknown action", "flows/staff_left.yaml",
+     lambda d: d["steps"]["left"].update({"do": "close_everything"}),
+     "flows/staff_left.yaml: steps.left.do: 'close_everything' is not an action"),
     ("unknown fact", "flows/staff_ice.yaml",
      lambda d: d["steps"]["who"].update({"if": "is_principal"}),
      "flows/staff_ice.yaml: steps.who.if: 'is_principal' is not a fact"),
@@ -53,8 +53,28 @@ CASES = [
      lambda d: d["messages"].pop("staff.help"),
      "messages/es.yaml: messages.staff.help: is missing"),
     ("placeholders differ", "messages/so.yaml",
-     lambda d: d["messages"].update({"staff.done.closed": "Dhacdada {incidnet} waa la xiray."}),
-     "messages/so.yaml: messages.staff.done.closed: placeholders ['incidnet'] differ"),
+     lambda d: d["messages"].update({"staff.reporter.closed": "Dhacdada {incidnet} waa la xiray {contact}."}),
+     "messages/so.yaml: messages.staff.reporter.closed: placeholders ['contact', 'incidnet'] differ"),
+    ("an everyday reply as a keyword that closes an incident", "messages/es.yaml",
+     lambda d: d["keywords"].update({"close": ["CLOSE", "LISTO"]}) or d["meta"].update(
+         everyday_words=[*d["meta"].get("everyday_words", []), "LISTO"]),
+     "messages/es.yaml: keywords.close: 'LISTO' is an everyday reply"),
+    ("an English everyday reply as LEFT", "messages/vi.yaml",
+     lambda d: d["keywords"].update({"left": ["LEFT", "OK"]}),
+     "messages/vi.yaml: keywords.left: 'OK' is an everyday reply"),
+    ("an everyday reply as ACK", "messages/en.yaml",
+     lambda d: d["keywords"].update({"ack": ["ACK", "GOT IT"]}),
+     "messages/en.yaml: keywords.ack: 'GOT IT' is an everyday reply"),
+    ("a staff message that reads as blocking an officer", "messages/en.yaml",
+     lambda d: d["messages"].update({"staff.ice.get_leader": "5 Do not let agents past the front office."}),
+     "messages/en.yaml: messages.staff.ice.get_leader: reads as blocking or detaining an officer"),
+    ("a translation that reads as blocking, by the catalog's own list", "messages/es.yaml",
+     lambda d: d["messages"].update({"staff.ice.get_leader": "5 Impida que entren."}) or d["meta"].update(
+         forbidden_staff_phrases=[*d["meta"].get("forbidden_staff_phrases", []), "impida"]),
+     "messages/es.yaml: messages.staff.ice.get_leader: reads as blocking or detaining an officer"),
+    ("a trigger that starts a flow at a missing step", "flows/lines.yaml",
+     lambda d: d["staff"]["keywords"].update(emergency={"flow": "staff_ice", "step": "exigent"}),
+     "flows/lines.yaml: staff.keywords.emergency.step: 'exigent' is not a step of staff_ice"),
     ("blank message", "messages/ar.yaml",
      lambda d: d["messages"].update({"common.goodbye": "  "}),
      "messages/ar.yaml: messages.common.goodbye: is blank"),
@@ -75,7 +95,8 @@ def test_check_names_file_and_step_or_key(tmp_path, monkeypatch, what, file, cha
     monkeypatch.setenv("HOTLINE_DISTRICT", str(district))
     result = CliRunner().invoke(main, ["check"])   # output holds stdout and stderr
     assert expected in result.output, result.output
-    if file.startswith("flows/") or "is blank" in expected or "placeholders" in expected:
+    if file.startswith("flows/") or any(word in expected for word in ("is blank", "placeholders", "everyday",
+                                                                      "blocking")):
         assert result.exit_code == 1
 
 

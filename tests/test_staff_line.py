@@ -381,3 +381,40 @@ def test_staff_code_attempts_by_phone_are_rate_limited_too(hotline):
     call = hotline.phone.press(call, "1") if not call.turn.dial else call   # put through to legal
     assert call.turn.dial, "still connected to the legal office"
     assert hotline.services.incidents.get("demo", "101").verification == "pending"
+
+
+# Answers that walk the text protocol step by step (name, waiting, supervisor, purpose, warrant, photo).
+PROTOCOL_ANSWERS = ["Agent Smith 4471", "1", "0", "a student", "1", "0"]
+
+
+@pytest.mark.parametrize("step", range(len(PROTOCOL_ANSWERS) + 1))
+def test_emergency_from_every_step_of_the_text_protocol_reaches_the_exception(hotline, step):
+    hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
+    for answer in PROTOCOL_ANSWERS[:step]:
+        hotline.text(FRONT_DESK, STAFF_LINE, answer)
+    reply = "\n".join(hotline.text(FRONT_DESK, STAFF_LINE, "EMERGENCY"))
+    assert reply.startswith("EMERGENCY EXCEPTION: comply with the officers' order and do not interfere")
+    assert "(303) 555-0110" in reply and "(303) 555-0111" in reply
+    assert incident(hotline).urgent and len(hotline.services.incidents.list("demo")) == 1
+
+
+@pytest.mark.parametrize("step", range(5))
+def test_star_from_every_step_of_the_phone_protocol_reaches_the_exception(hotline, step):
+    call = hotline.phone.press(hotline.call(FRONT_DESK, STAFF_LINE), "1")
+    call = hotline.phone.press(call, "2")                                   # the questions first
+    for answer in ("record", "1", "7205550188", "record")[:step]:
+        call = hotline.phone.record(call, "https://api.twilio.com/recordings/RE1") if answer == "record" \
+            else hotline.phone.press(call, answer)
+    call = hotline.phone.press(call, "*")
+    assert call.turn.said.startswith("EMERGENCY EXCEPTION")
+    assert "3 0 3 5 5 5 0 1 1 0" in call.turn.said and "3 0 3 5 5 5 0 1 1 1" in call.turn.said
+    assert call.turn.dial["numbers"][0][0] == LEGAL, "then put through to the legal office"
+    assert incident(hotline).urgent
+
+
+def test_the_records_protocol_by_phone_puts_the_caller_through_to_legal(hotline):
+    call = hotline.phone.press(hotline.call(FRONT_DESK, STAFF_LINE), "2")
+    assert "Do not give out any student information" in call.turn.said
+    call = hotline.phone.press(call, "1")
+    assert call.turn.dial["numbers"][0][0] == LEGAL
+    assert incident(hotline).type == "records"

@@ -42,6 +42,8 @@ def _event() -> Event:
         return Event("timeout")
     if "DialCallStatus" in form:
         return Event("dial_result", status=form.get("DialCallStatus", ""))
+    if form.get("Digits") == "*":
+        return Event("digits", text="*")     # the emergency key, even when it ended a recording
     if form.get("RecordingUrl"):
         return Event("recording", recording=form["RecordingUrl"][:500])
     if form.get("Digits"):

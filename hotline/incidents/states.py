@@ -55,7 +55,7 @@ TRANSITIONS: tuple[Transition, ...] = (
                ("reporter", "reached"), "safety or the crisis team is responding; legal is still alerted"),
     Transition("lead", "LEAD", ACTIVE, None, ("school_leader",), ALL_TYPES,
                ("reporter", "reached"), "the school leader takes charge on site"),
-    Transition("urgent", "EMERGENCY", ACTIVE, None, ("reporter", "school_leader"), ("ice", "detain"),
+    Transition("urgent", "EMERGENCY", ACTIVE, None, ("reporter", "school_leader"), ALL_TYPES,
                ("reached", "later tiers"), "the officers say it is an emergency or gave a lawful order"),
     Transition("left", "LEFT", ACTIVE, None, ("reporter", "school_leader"), ALL_TYPES,
                ("reached",), "the officers (or requester) left; the incident stays open for legal"),

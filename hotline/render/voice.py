@@ -107,8 +107,9 @@ def render_voice(items: Iterable, setup: VoiceSetup) -> VoiceResponse:
             input_ = item.input
             if input_.expect == "text":
                 speaker.speak(response, item.key, item.vars)
+                # * ends a recording too: on the staff line it is the emergency key at every step.
                 response.record(action=setup.action_url, method="POST", max_length=RECORD_MAX_SECONDS,
-                                finish_on_key="#", play_beep=True, timeout=5)
+                                finish_on_key="#*", play_beep=True, timeout=5)
             else:
                 gather = _gather_for(input_, setup)
                 speaker.speak(gather, item.key, item.vars)

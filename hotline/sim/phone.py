@@ -127,10 +127,14 @@ class TwilioPhone:
         return call
 
     def press(self, call: Call, digits: str) -> Call:
-        node = call.turn.gather
-        if not node:
+        """Press keys: to a <Gather>, or during a <Record> (which ends it, as its finishOnKey)."""
+        if call.turn.gather:
+            return self._follow(call, call.turn.gather["action"], {"Digits": digits})
+        node = call.turn.record
+        if not node or digits not in node.get("finishOnKey", "1234567890*#"):
             raise AssertionError(f"nothing is listening for digits: {call.turn}")
-        return self._follow(call, node["action"], {"Digits": digits})
+        return self._follow(call, node["action"], {"Digits": digits, "RecordingUrl": "",
+                                                   "RecordingDuration": "0"})
 
     def say(self, call: Call, speech: str) -> Call:
         node = call.turn.gather
