@@ -37,7 +37,7 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import FinishedJobRegistry, StartedJobRegistry
 
-from hotline.incidents import IncidentStore
+from hotline.incidents.records import IncidentStore
 from hotline.services import QUEUE_NAME
 from hotline.store import connect
 

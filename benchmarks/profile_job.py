@@ -6,7 +6,7 @@ during one delivery, timed step by step in a forked child, the way RQ's Worker r
 ``hotline worker`` builds Services in the parent but does not install them, so each job's horse
 (forked per job) calls services.current(), which builds Services again from the environment (the
 district file), and imports on first use what the parent never imported (the twilio REST
-resources, hotline.escalation, babel). Two parents are compared: as ``hotline worker`` is today,
+resources, hotline.incidents.escalation, babel). Two parents are compared: as ``hotline worker`` is today,
 and one that installs its Services and touches those imports before forking (what a fix would do).
 """
 
@@ -28,7 +28,7 @@ parent = Services(settings_from_env())                # as cli.worker does (not 
 if sys.argv[1] == "warm":
     install(parent)
     parent.outbound.client.messages, parent.outbound.client.calls
-    from hotline import escalation, actions           # noqa: F401
+    from hotline.incidents import escalation          # noqa: F401
     import babel.dates                                # noqa: F401
     parent.content(parent.directory.single)
 
@@ -40,7 +40,7 @@ def horse(out):
     services = current(); mark("services.current() (builds Services if not installed)")
     services.redis.ping(); mark("Redis connection (new after fork)")
     services.outbound.client.messages; mark("twilio Client + messages resource (imports)")
-    from hotline import escalation; import babel.dates; mark("import hotline.escalation + babel.dates")
+    from hotline.incidents import escalation; import babel.dates; mark("import hotline.incidents.escalation + babel.dates")
     services.outbound.send_sms("+13035550100", "+13035550110", "probe 1"); mark("messages.create (1st, new HTTP connection)")
     services.outbound.send_sms("+13035550100", "+13035550110", "probe 2"); mark("messages.create (2nd)")
     os.write(out, json.dumps(steps).encode())

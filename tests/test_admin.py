@@ -204,9 +204,9 @@ def test_acknowledging_from_the_dashboard_tells_the_reporter_like_an_sms_ack(hot
     assert any("Office of Legal Counsel has incident 101 and will contact you" in body for body in told)
     assert any("taken by Office of Legal Counsel" in m["body"] for m in hotline.fake.messages_to(SAFETY))
     incident = hotline.services.incidents.get("demo", "101")
-    assert incident.status == "acknowledged" and incident.acknowledged_by == "dashboard"
+    assert incident.status == "taken" and incident.acknowledged_by == "dashboard"
     detail = page(client, "/admin/incidents/demo/101")
-    assert "acknowledged by Office of Legal Counsel (dashboard)" in detail
+    assert "taken by Office of Legal Counsel (dashboard)" in detail
     assert "Office of Legal Counsel (dashboard)" in detail and "You have incident 101" in detail
     assert "Acknowledge: the legal office has it" not in detail, "no second button once acknowledged"
     # A second acknowledgement changes nothing and tells nobody again.

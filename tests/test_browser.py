@@ -164,9 +164,9 @@ def test_the_legal_office_signs_in_and_acknowledges_an_incident(make_live_hotlin
     assert "You have incident 101" in page.locator(".flash").inner_text()
     assert live.fake.wait_for(lambda: any("has incident 101" in m["body"] for m in live.fake.messages_to(FRONT_DESK)),
                               timeout=15), "the reporter is told, as for an ACK by text"
-    assert live.services.incidents.get("demo", "101").status == "acknowledged"
+    assert live.services.incidents.get("demo", "101").status == "taken"
     page.reload()
-    assert "acknowledged by Office of Legal Counsel (dashboard)" in page.inner_text(".timeline")
+    assert "taken by Office of Legal Counsel (dashboard)" in page.inner_text(".timeline")
 
     page.click("nav >> text=Languages")
     assert page.locator("table.cards code", has_text="en").count() >= 1
