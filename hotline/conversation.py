@@ -85,9 +85,10 @@ def _finish(turn: Turn, outcome: engine.Outcome) -> TurnResult:
                 _schedule_timeout(turn)
             turn.services.sessions.save(turn.session_key, state, _session_ttl(turn, state["flow"]))
         except STORE_ERRORS as exc:
+            turn.store_ok = False
             log.error("conversation not saved (%s): line=%s caller=%s", type(exc).__name__, turn.line.number,
                       mask(turn.caller))
-    return TurnResult(items, turn.variables(), turn.lang, state, drill=bool(state.get("drill")))
+    return TurnResult(items, turn.variables(), turn.lang, state, drill=bool(state.get("drill")), stored=turn.store_ok)
 
 
 def _schedule_timeout(turn: Turn) -> None:

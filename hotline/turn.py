@@ -103,3 +103,4 @@ class TurnResult:
     state: dict
     drill: bool = False
     silent: bool = False      # answer with an empty response (Twilio has answered, or a duplicate)
+    stored: bool = True       # the conversation could be loaded and saved (Redis reachable)

@@ -217,7 +217,6 @@ def test_acknowledging_from_the_dashboard_tells_the_reporter_like_an_sms_ack(hot
 
 def test_the_incident_page_shows_details_deliveries_and_the_timeline_in_local_time(hotline, client):
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
-    hotline.text(FRONT_DESK, STAFF_LINE, "1")
     hotline.text(FRONT_DESK, STAFF_LINE, "Agent <b>Smith</b>, badge 4471")
     incident = hotline.services.incidents.get("demo", "101")
     hotline.services.incidents.record_detail(incident, "document_photos", ["https://api.twilio.com/media/ME1",
@@ -241,8 +240,11 @@ def test_closing_from_the_dashboard_stops_it_and_tells_the_contacts(hotline, cli
     hotline.run_jobs()
     incident = hotline.services.incidents.get("demo", "101")
     assert incident.status == "closed" and incident.closed_at
-    assert any("Incident closed" in m["body"] for m in hotline.fake.messages_to(LEGAL))
-    assert "closed by the dashboard" in page(client, "/admin/incidents/demo/101")
+    assert any("Incident 101 was closed by Office of Legal Counsel" in m["body"]
+               for m in hotline.fake.messages_to(LEGAL))
+    assert any("Incident 101 was closed by Office of Legal Counsel" in m["body"]
+               for m in hotline.fake.messages_to(FRONT_DESK)), "the reporter is told too"
+    assert "closed by Office of Legal Counsel (dashboard)" in page(client, "/admin/incidents/demo/101")
     assert "101" in page(client, "/admin/?status=closed")
     assert 'href="/admin/incidents/demo/101"' not in page(client, "/admin/?status=open")
 

@@ -121,8 +121,8 @@ def test_the_legal_office_signs_in_and_acknowledges_an_incident(make_live_hotlin
     base = live.settings.public_url
     page = phone_page
     assert any("Incident 101" in reply for reply in live.text(FRONT_DESK, STAFF_LINE, "ICE"))
-    live.text(FRONT_DESK, STAFF_LINE, "1")
     live.text(FRONT_DESK, STAFF_LINE, "Agent R. Smith, badge 4471")
+    live.text(FRONT_DESK, STAFF_LINE, "1")
     live.text(ROOSEVELT_DESK, STAFF_LINE, "RECORDS")                   # incident 102, for the list
     requests = live.services.requests
     requests.create(district_id="demo", type="contact_update", line=FAMILY_LINE, language="es", caller=PARENT,

@@ -66,12 +66,12 @@ def test_an_unanswered_question_moves_the_protocol_on_by_text(make_hotline, tmp_
     hotline = make_hotline(short_timeouts(tmp_path))
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
     fake = hotline.fake
-    assert hotline.run_jobs(until=lambda: any("agent's name and badge number" in m["body"]
+    assert hotline.run_jobs(until=lambda: any("waiting outside" in m["body"]
                                               for m in fake.messages_to(FRONT_DESK)), timeout=10)
-    [step] = [m for m in fake.messages_to(FRONT_DESK) if "agent's name" in m["body"]]
+    [step] = [m for m in fake.messages_to(FRONT_DESK) if "waiting outside" in m["body"]]
     assert step["from"] == STAFF_LINE
     # Answering in time cancels the next timeout: the supervisor question is not sent by itself.
-    hotline.text(FRONT_DESK, STAFF_LINE, "Agent Smith")
+    hotline.text(FRONT_DESK, STAFF_LINE, "1")
     hotline.text(FRONT_DESK, STAFF_LINE, "0")
     hotline.run_jobs(until=lambda: False, timeout=0.5)
     assert not any("supervisor's phone" in m["body"] for m in fake.messages_to(FRONT_DESK))
@@ -98,8 +98,8 @@ def test_one_timer_per_conversation(make_hotline, tmp_path):
     hotline = make_hotline(short_timeouts(tmp_path, "1h"))
     registry = ScheduledJobRegistry(queue=hotline.services.queue)
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
-    hotline.text(FRONT_DESK, STAFF_LINE, "1")
     hotline.text(FRONT_DESK, STAFF_LINE, "Agent Smith")
+    hotline.text(FRONT_DESK, STAFF_LINE, "1")
     timers = [j for j in registry.get_job_ids() if j.startswith("sms-timeout-")]
     assert len(timers) == 1, "each new question replaces the last one's timer"
     assert "3035550120" not in timers[0]
@@ -120,9 +120,8 @@ def test_help_after_repeated_wrong_answers(hotline):
 
 def test_a_keyword_interrupts_a_menu_but_not_a_free_text_answer(hotline):
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
-    hotline.text(FRONT_DESK, STAFF_LINE, "1")
     reply = hotline.text(FRONT_DESK, STAFF_LINE, "ICE agent Smith, badge 12")[0]
-    assert "supervisor's phone" in reply, "an answer that starts with ICE is an answer"
+    assert "waiting outside" in reply, "an answer that starts with ICE is an answer"
     details = hotline.services.incidents.get("demo", "101").details
     assert details["agent_name_badge"] == "ICE agent Smith, badge 12"
     status = hotline.text(FRONT_DESK, STAFF_LINE, "STATUS")[0]

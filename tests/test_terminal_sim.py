@@ -35,7 +35,7 @@ def test_a_scripted_drill_prints_the_transcript(make_live_hotline, tmp_path):
     transcript = result.output
     assert result.exit_code == 0, transcript
     assert "front-desk +13035550120 -> staff line +13035550100: ICE" in transcript
-    assert "Incident 101: we are texting the legal office" in transcript
+    assert "Incident 101: the hotline is alerting them too" in transcript
     assert ">> the hotline texted legal +13035550110" in transcript and "ICE AT SCHOOL - incident 101" in transcript
     assert "You have incident 101" in transcript
     assert ">> the hotline texted front-desk +13035550120" in transcript and "has incident 101" in transcript

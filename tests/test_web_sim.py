@@ -92,7 +92,7 @@ def test_a_call_walks_the_menu_with_digits_and_the_legal_office_answers_its_aler
     assert "incident" in " ".join(s["text"] for s in ringing["turns"][0]["spoken"]).lower()
     taken = sim.post("press", {"call": ringing["call"], "digits": "1"})
     assert taken["ended"]
-    assert sim.hotline.services.incidents.get("demo", "101").status == "acknowledged"
+    assert sim.hotline.services.incidents.get("demo", "101").status == "taken"
 
 
 def test_the_api_needs_the_pages_csrf_token(sim):
@@ -108,8 +108,12 @@ def test_bad_input_is_refused_plainly(sim):
 
 def test_a_staff_call_is_connected_and_the_dial_outcome_can_be_chosen(sim):
     answer = sim.post("call", {"from": FRONT_DESK, "line": STAFF_LINE})
+    answer = sim.post("press", {"call": answer["call"], "digits": "1"})       # officers at the school
+    answer = sim.post("press", {"call": answer["call"], "digits": "1"})       # put me through now
     dialing = answer["turns"][-1]["dial"]
     assert dialing and dialing["numbers"], "the staff line's call connects to the legal office"
-    after = sim.post("dial", {"call": answer["call"], "status": "no-answer"})
-    assert after["turns"] or after["ended"]
+    after = sim.post("dial", {"call": answer["call"], "status": "voicemail"})
+    assert after["turns"][-1]["dial"]["numbers"] == ["+13035550111"], "a voicemail box is no answer: safety next"
+    after = sim.post("dial", {"call": answer["call"], "status": "completed"})
+    assert after["ended"] and sim.hotline.services.incidents.get("demo", "101").status == "responding"
     assert sim.post("dial", {"call": answer["call"], "status": "exploded"}, expect=400)["error"]

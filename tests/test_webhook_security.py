@@ -69,6 +69,12 @@ def test_the_same_call_step_twice_has_one_effect(hotline):
     again = hotline.phone.post("/voice", {"CallSid": call.sid, "From": FRONT_DESK, "To": STAFF_LINE,
                                           "AccountSid": "AC" + "1" * 32, "CallStatus": "ringing"})
     assert twiml.voice_turn(again.text) == call.turn
+    action = call.turn.gather["action"]
+    call = hotline.phone.press(call, "1")                     # officers at the school: the incident starts
+    form = {"CallSid": call.sid, "From": FRONT_DESK, "To": STAFF_LINE, "AccountSid": "AC" + "1" * 32,
+            "CallStatus": "in-progress", "Digits": "1"}
+    repeated = hotline.phone.post(twiml.resolve(hotline.phone.base_url + "/voice", action), form)
+    assert twiml.voice_turn(repeated.text) == call.turn
     assert len(hotline.services.incidents.list("demo")) == 1
 
 

@@ -276,7 +276,7 @@ def close_incident(district_id: str, incident_id: str):
     services = _services()
     district, found = _incident_or_404(district_id, incident_id)
     legal = district.first_contact("legal")
-    name = f"{legal.name if legal else 'The legal office'} (dashboard)"
+    name = legal.name if legal else "The legal office"
     if changes.close(services, district, found, changes.dashboard_actor(name, DASHBOARD_CONTACT)).changed:
         flash(f"Incident {found.id} is closed. The reporter and the contacts who were alerted are being told.")
     else:

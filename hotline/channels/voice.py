@@ -86,7 +86,12 @@ def _answer(district, line, call_sid: str, event: Event | None, seq_key: str):
     caller = form_number("From")
     try:
         result = handle_call(hotline, district, line, caller, call_sid, event)
-        body = str(render_voice(result.items, _setup(district, line, result, call_sid)))
+        if line.kind == "staff" and not result.stored:
+            # Without the conversation store a call cannot walk the protocol step by step (each
+            # keypress would start again): speak it whole, say FAILED, and put the caller through.
+            body = str(_emergency_twiml(district, line))
+        else:
+            body = str(render_voice(result.items, _setup(district, line, result, call_sid)))
     except Exception:  # noqa: BLE001 — a caller must never hear Twilio's "application error"
         log.exception("voice turn failed line=%s from=%s", line.number, mask(caller))
         body = str(_emergency_twiml(district, line))
@@ -94,16 +99,24 @@ def _answer(district, line, call_sid: str, event: Event | None, seq_key: str):
     return twiml(body)
 
 
+# What a staff call hears when the hotline cannot keep the conversation: the protocol's first
+# steps, the FAILED notice with the numbers, then legal and safety are dialled in turn.
+EMERGENCY_STAFF_KEYS = ("staff.ice.first_steps", "staff.ice.call_legal", "staff.ice.exception_line",
+                        "staff.notify.failed")
+
+
 def _emergency_twiml(district, line) -> VoiceResponse:
     response = VoiceResponse()
-    legal = district.first_contact("legal")
-    key = "staff.notify.failed" if line.kind == "staff" else "common.error"
-    content = services().content(district)
-    text = content.catalogs.render(district.default_language, key, for_channel(base_variables(district, line), "voice"),
-                                   "voice").text
-    response.say(text)
-    if legal and line.kind == "staff":
-        response.dial(legal.number)
+    catalogs = services().content(district).catalogs
+    values = for_channel(base_variables(district, line), "voice")
+    keys = EMERGENCY_STAFF_KEYS if line.kind == "staff" else ("common.error",)
+    for key in keys:
+        response.say(catalogs.render(district.default_language, key, values, "voice").text)
+    if line.kind == "staff":
+        for role in ("legal", "safety"):
+            contact = district.first_contact(role)
+            if contact:
+                response.dial(contact.number, timeout=25)
     response.hangup()
     return response
 

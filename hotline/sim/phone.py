@@ -164,6 +164,20 @@ class TwilioPhone:
             raise AssertionError(f"nothing is being dialled: {call.turn}")
         return self._follow(call, node["action"], {"DialCallStatus": status, "DialCallSid": new_sid("CA")})
 
+    def connect(self, call: Call, outcome: str) -> Call:
+        """How a <Dial> ends, as the simulators offer it: ``completed`` (the person picks up and, if
+        the call is screened, presses 1), ``voicemail`` (a voicemail box picks up and presses
+        nothing), or Twilio's ``no-answer``, ``busy``, ``failed``."""
+        numbers = (call.turn.dial or {}).get("numbers") or []
+        screened = bool(numbers and numbers[0][1])
+        if outcome == "completed" and screened:
+            self.pick_up(call, digits="1")
+        elif outcome == "voicemail":
+            if screened:
+                self.pick_up(call)
+            outcome = "completed"
+        return self.dial_result(call, outcome)
+
     def pick_up(self, call: Call, digits: str | None = None, index: int = 0) -> twiml.VoiceTurn:
         """The person a <Dial> rings picks up and hears its <Number url> (the whisper); they press
         ``digits``, or nothing (as a voicemail box does). Returns everything they heard, ending as

@@ -39,7 +39,7 @@ HELP = """Type a message and press Enter to text it to the line. Commands:
   /call               call the line; then type digits to press them
   /silence            say nothing when asked
   /record             leave a recording when asked (a stand-in URL)
-  /dial completed|no-answer|busy   how a call the hotline is connecting ends
+  /dial completed|voicemail|no-answer|busy   how a call the hotline is connecting ends
   /answer             answer the last call the hotline placed to you (then press digits)
   /hangup             end the call
   /wait SECONDS       wait, showing what the hotline sends (scripts)
@@ -158,7 +158,7 @@ class Simulator:
             self.out("  (recording after the beep: /record, or /silence)")
         elif turn.dial:
             numbers = ", ".join(describe(n) for n, _ in turn.dial["numbers"])
-            self.out(f"  (connecting you to {numbers}: /dial completed|no-answer|busy)")
+            self.out(f"  (connecting you to {numbers}: /dial completed|voicemail|no-answer|busy)")
         if turn.hangup:
             self.out("  (hangs up)")
             self.call = None
@@ -233,7 +233,7 @@ class Simulator:
         elif name == "record":
             self.in_call(lambda call: self.phone.record(call, rest or "https://example.org/recordings/sim.mp3"))
         elif name == "dial":
-            self.in_call(lambda call: self.phone.dial_result(call, rest or "completed"))
+            self.in_call(lambda call: self.phone.connect(call, rest or "completed"))
         elif name == "answer":
             self.answer()
         elif name == "hangup":

@@ -34,7 +34,7 @@ bp = Blueprint("sim", __name__, url_prefix="/sim")
 CALL_TTL = 3600
 MAX_REDIRECTS = 5        # Twilio follows <Redirect> by itself; so does the simulator, a few times
 OUTBOX_BATCH = 200
-DIAL_OUTCOMES = ("completed", "no-answer", "busy", "failed")
+DIAL_OUTCOMES = ("completed", "voicemail", "no-answer", "busy", "failed")
 
 # The phones on the page: the demo district's people (districts/demo.yaml) and one free phone.
 PHONES = (
@@ -254,7 +254,7 @@ def dial():
     if not (state.turn.dial or {}).get("action"):
         _services().redis.delete(_call_key(state.sid))
         return jsonify({"call": state.sid, "turns": [], "ended": True})
-    return _advance(phone, state, lambda: phone.dial_result(state, outcome))
+    return _advance(phone, state, lambda: phone.connect(state, outcome))
 
 
 @bp.post("/api/hangup")
