@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from collections.abc import Callable
 
+from . import documents
 from .engine import Reply
 from .phones import mask
 
@@ -89,6 +90,9 @@ def record(turn: Turn, field: str, value=None) -> ActionResult:
     incident = turn.services.incidents.get(turn.district.id, turn.state.get("incident", ""))
     if incident is not None:
         turn.services.incidents.record_detail(incident, field, value)
+        if isinstance(value, list) and value:
+            # Photos (a media answer): a job copies them off Twilio and forwards them to legal.
+            documents.enqueue_collect(turn.services, incident, value)
     return ActionResult()
 
 

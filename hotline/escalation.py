@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from babel.dates import format_time
 
-from . import jobs, ledger
+from . import documents, jobs, ledger
 from .district import District
 from .incidents import Incident
 from .outbound import SendResult
@@ -203,6 +203,8 @@ def deliver(services: Services, district_id: str, incident_id: str, contact_id: 
         return attempt.entry.status
     if attempt.outcome in ("sent", "recovered"):
         services.incidents.mark_notified(incident, number)
+        if contact_id != LEADER:
+            documents.enqueue_forward_if_any(services, incident)   # photos already in: to legal roles now
         verb = "texted" if channel == "sms" else "called"
         note = " (the first attempt had got through)" if attempt.outcome == "recovered" else ""
         services.incidents.add_event(incident, "sent", f"{verb} {name}{note}", field=field, sid=attempt.entry.sid)

@@ -80,6 +80,21 @@ def notify_contacts(district_id: str, incident_id: str, message: str, purpose: s
     return escalation.notify_contacts(current(), district_id, incident_id, message, purpose, list(exclude), extra)
 
 
+# --- Documents (photos staff send at the photo step) ---------------------------------------------
+
+def collect_documents(district_id: str, incident_id: str, urls: list) -> str:
+    from . import document_forwarding
+
+    return document_forwarding.collect_and_forward(current(), district_id, incident_id, list(urls),
+                                                   retries_left=_retries_left())
+
+
+def forward_documents(district_id: str, incident_id: str) -> int:
+    from . import document_forwarding
+
+    return document_forwarding.forward(current(), district_id, incident_id, retries_left=_retries_left())
+
+
 # --- Family line --------------------------------------------------------------------------------
 
 def notify_office(district_id: str, reference: str) -> str:
