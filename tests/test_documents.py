@@ -40,7 +40,8 @@ def send_photos(live) -> list[str]:
     live.text(FRONT_DESK, STAFF_LINE, "ICE")
     for answer in UP_TO_PHOTOS:
         live.text(FRONT_DESK, STAFF_LINE, answer)
-    assert live.run_jobs(lambda: live.fake.messages_to(LEGAL))        # legal was alerted at the start
+    assert live.fake.wait_for(lambda: live.fake.messages_to(LEGAL), timeout=20) if live.workers else \
+        live.run_jobs(lambda: live.fake.messages_to(LEGAL))           # legal was alerted at the start
     _, urls = live.fake.add_inbound_media([(PAGE_1, "image/jpeg"), (PAGE_2, "image/png")])
     # A signed inbound /sms with NumMedia=2 and MediaUrl0/1 at the Twilio server's Media resources.
     form = live.phone.text_form(FRONT_DESK, STAFF_LINE, "", media=tuple(urls))
@@ -150,3 +151,14 @@ def test_a_url_that_is_not_this_accounts_media_is_never_fetched(live):
     timeline = [e["text"] for e in live.services.incidents.timeline("demo", "101")]
     assert "photo 1 not copied: not a media URL of this account" in timeline
     assert documents.listing(live.services, "demo", "101") == [] and mms_to(live, LEGAL) == []
+
+
+def test_a_worker_process_copies_and_forwards_them(make_live_hotline, tmp_path):
+    # The whole path with the worker in its own process, as `hotline worker` runs it.
+    live = make_live_hotline(documents_dir=tmp_path / "docs")
+    send_photos(live)
+    assert live.fake.wait_for(lambda: mms_to(live, LEGAL) and len(live.fake.media_fetches) == 2, timeout=30), \
+        live.fake._summary() + live.worker_output()[-3000:]
+    assert [(f["status"], f["content"]) for f in live.fake.media_fetches] == [(200, PAGE_1), (200, PAGE_2)]
+    assert live.fake.wait_for(lambda: [m["deleted"] for m in live.fake.media] == [True, True], timeout=10)
+    assert len(list((tmp_path / "docs" / "demo" / "101").iterdir())) == 2
