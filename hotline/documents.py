@@ -127,8 +127,12 @@ def enqueue_collect(services: Services, incident: Incident, urls: list[str]) -> 
     # Until the copy job is done, forwarding waits: a legal contact notified meanwhile would
     # otherwise get the first photo alone, then both.
     services.redis.set(_pending(incident.district, incident.id), "1", ex=PENDING_TTL)
-    services.queue.enqueue(COLLECT_JOB, incident.district, incident.id, list(urls), job_timeout=JOB_TIMEOUT,
-                           retry=_retry(services), result_ttl=3600, failure_ttl=7 * 86400)
+    try:
+        services.queue.enqueue(COLLECT_JOB, incident.district, incident.id, list(urls), job_timeout=JOB_TIMEOUT,
+                               retry=_retry(services), result_ttl=3600, failure_ttl=7 * 86400)
+    except Exception:
+        services.redis.delete(_pending(incident.district, incident.id))
+        raise
 
 
 def collecting(services: Services, district_id: str, incident_id: str) -> bool:
@@ -141,12 +145,18 @@ def collected(services: Services, district_id: str, incident_id: str) -> None:
 
 def enqueue_forward_if_any(services: Services, incident: Incident) -> bool:
     """After a contact is notified: forward the incident's documents, if it has any (the forwarding
-    job decides who may have them and sends each person each set once)."""
-    if not services.redis.exists(_index(incident.district, incident.id)):
+    job decides who may have them and sends each person each set once). Never raises: it runs
+    inside a notification that has already been sent."""
+    try:
+        if not services.redis.exists(_index(incident.district, incident.id)):
+            return False
+        services.queue.enqueue(FORWARD_JOB, incident.district, incident.id, job_timeout=JOB_TIMEOUT,
+                               retry=_retry(services), result_ttl=3600, failure_ttl=7 * 86400)
+        return True
+    except Exception as exc:  # noqa: BLE001 — Redis or the queue down: the notification itself stands
+        log.error("documents of %s/%s not queued for forwarding (%s)", incident.district, incident.id,
+                  type(exc).__name__)
         return False
-    services.queue.enqueue(FORWARD_JOB, incident.district, incident.id, job_timeout=JOB_TIMEOUT,
-                           retry=_retry(services), result_ttl=3600, failure_ttl=7 * 86400)
-    return True
 
 
 # --- Copying off Twilio -------------------------------------------------------------------------
