@@ -162,3 +162,31 @@ def test_a_worker_process_copies_and_forwards_them(make_live_hotline, tmp_path):
     assert [(f["status"], f["content"]) for f in live.fake.media_fetches] == [(200, PAGE_1), (200, PAGE_2)]
     assert live.fake.wait_for(lambda: [m["deleted"] for m in live.fake.media] == [True, True], timeout=10)
     assert len(list((tmp_path / "docs" / "demo" / "101").iterdir())) == 2
+
+
+def test_a_twilio_hiccup_is_retried_and_the_count_is_only_what_was_attached(live):
+    # The first fetch answers 500 (RQ's Retry copies it on the next run); photo 2 is gone at
+    # Twilio for good (404): photo 1 alone is forwarded, and the text says 1, not 2.
+    live.fake.fail_next(1, status=500, code=20500, resource="media")
+    real_urls = []
+    original = live.fake.add_inbound_media
+
+    def add_and_lose_the_second(items):
+        message_sid, urls = original(items)
+        gone = urls[1].replace(live.fake.base_url, "") + ".json"
+        assert requests.delete(live.fake.base_url + gone, auth=(live.settings.twilio_account_sid,
+                                                                live.settings.twilio_auth_token), timeout=5).ok
+        real_urls.extend(urls)
+        return message_sid, urls
+
+    live.fake.add_inbound_media = add_and_lose_the_second
+    send_photos(live)
+    assert live.run_jobs(lambda: mms_to(live, LEGAL)), live.fake._summary()
+    [mms] = mms_to(live, LEGAL)
+    assert mms["num_media"] == "1" and "Photos attached: 1" in mms["body"]
+    timeline = [e["text"] for e in live.services.incidents.timeline("demo", "101")]
+    assert "photo 2 not copied: Twilio answered 404" in timeline and "photo 1 not copied" not in " ".join(timeline)
+    assert any(t.startswith("1 photo(s) copied") for t in timeline)
+    fetches = [r for r in live.fake.requests if r["method"] == "GET" and r["path"] == real_urls[0].replace(
+        live.fake.base_url, "")]
+    assert [r["status"] for r in fetches] == [500, 200], "the 500 was retried"

@@ -884,6 +884,7 @@ class FakeTwilio:
     ) -> None:
         """Answer the next ``count`` valid create requests (to ``to``, for ``resource`` "messages" or
         "calls"; None matches any) with this HTTP status and a Twilio error body. Nothing is created.
+        ``resource="media"`` fails the next fetches of inbound media content instead.
         E.g. ``fail_next(status=429, code=20429)`` or ``fail_next(status=400, code=21610, to=number)``."""
         self._add_fault(_Fault("fail", count, to, resource, status=status, code=code, message=message))
 
@@ -895,15 +896,15 @@ class FakeTwilio:
         self._add_fault(_Fault("delay", count, to, resource, seconds=seconds))
 
     def _add_fault(self, fault: _Fault) -> None:
-        if fault.resource not in (None, "messages", "calls"):
-            raise ValueError(f"resource must be 'messages', 'calls' or None, not {fault.resource!r}")
+        if fault.resource not in (None, "messages", "calls", "media"):
+            raise ValueError(f"resource must be 'messages', 'calls', 'media' or None, not {fault.resource!r}")
         with self._lock:
             self._faults.append(fault)
 
-    def _take_fault(self, kind: str, resource: str, to: str | None) -> _Fault | None:
+    def _take_fault(self, kind: str, resource: str, to: str | None, exact: bool = False) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(kind, resource, to):
+                if fault.matches(kind, resource, to) and (not exact or fault.resource == resource):
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
@@ -1336,6 +1337,10 @@ class FakeTwilio:
         return Response(status=204)
 
     def _media_content(self, request: Request, message_sid: str, sid: str) -> Response:
+        # fail_next(resource="media") applies to fetching media content (a GET, not a create).
+        failure = self._take_fault("fail", "media", None, exact=True)
+        if failure is not None:
+            raise TwilioError(failure.status, failure.code, failure.message)
         with self._lock:
             media = self._find_media(request, message_sid, sid)
             return Response(media.content, status=200, mimetype=media.content_type)
