@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 LEGAL_ROLES = ("legal", "legal_backup", "designee")
 REACHED = ("sent", "claimed", "retrying")     # notified, or being notified now
 MAX_MEDIA_PER_MESSAGE = 10                    # Twilio's limit per MMS
+MAX_BYTES_PER_MESSAGE = 5 * 1024 * 1024       # Twilio's total media size per MMS
 MESSAGE = "escalation.documents"
 
 
@@ -105,7 +106,16 @@ def forward(services: Services, district_id: str, incident_id: str, retries_left
 
 
 def _batches(docs: list) -> list[list]:
-    return [docs[i:i + MAX_MEDIA_PER_MESSAGE] for i in range(0, len(docs), MAX_MEDIA_PER_MESSAGE)]
+    """Documents in MMS-sized groups: at most 10 and 5 MB each (a larger photo goes alone)."""
+    batches: list[list] = []
+    for document in docs:
+        last = batches[-1] if batches else None
+        if last and len(last) < MAX_MEDIA_PER_MESSAGE and sum(d.size for d in last) + document.size \
+                <= MAX_BYTES_PER_MESSAGE:
+            last.append(document)
+        else:
+            batches.append([document])
+    return batches
 
 
 def _send(services: Services, incident: Incident, contact_id: str, number: str, batch: list,

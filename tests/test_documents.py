@@ -5,6 +5,7 @@ only to a signed-in user, and deleted with their incident."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -12,7 +13,8 @@ import requests
 from werkzeug.security import generate_password_hash
 
 from conftest import BACKUP, DESIGNEE, FRONT_DESK, LEGAL, PRINCIPAL, SAFETY, STAFF_LINE
-from hotline import documents
+from hotline import documents, escalation
+from hotline.document_forwarding import _batches
 from hotline.retention import purge
 
 PASSWORD = "correct horse"
@@ -23,8 +25,6 @@ UP_TO_PHOTOS = ("1", "Agent Smith 4471", "0", "A visit", "1")     # waiting, nam
 
 
 def sign_in(client) -> None:
-    import re
-
     page = client.get("/admin/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert client.post("/admin/login", data={"password": PASSWORD, "csrf_token": token}).status_code == 302
@@ -120,10 +120,8 @@ def test_legal_contacts_notified_later_get_the_photos_then_and_others_never(live
     send_photos(live)
     assert live.run_jobs(lambda: mms_to(live, LEGAL) and len(live.fake.media_fetches) == 2)
     # Nobody acknowledged: the next tiers (backup counsel, then the designee) are reached later.
-    timers = live.services.incidents.get("demo", "101").policy["tiers"]
-    from hotline import escalation
-
-    for tier in range(1, len(timers)):
+    tiers = live.services.incidents.get("demo", "101").policy["tiers"]
+    for tier in range(1, len(tiers)):
         escalation.run_tier(live.services, "demo", "101", tier, 0)
     assert live.run_jobs(lambda: mms_to(live, BACKUP) and mms_to(live, DESIGNEE)), live.fake._summary()
     assert len(mms_to(live, LEGAL)) == 1, "each person gets each set once"
@@ -190,3 +188,14 @@ def test_a_twilio_hiccup_is_retried_and_the_count_is_only_what_was_attached(live
     fetches = [r for r in live.fake.requests if r["method"] == "GET" and r["path"] == real_urls[0].replace(
         live.fake.base_url, "")]
     assert [r["status"] for r in fetches] == [500, 200], "the 500 was retried"
+
+
+def test_photos_are_grouped_into_mms_of_at_most_ten_and_five_megabytes():
+    def doc(n: int, size: int) -> documents.Document:
+        return documents.Document(f"ME{n}", n, "image/jpeg", size, "", f"ME{n}.jpg", 0.0)
+
+    megabyte = 1024 * 1024
+    assert [len(b) for b in _batches([doc(n, 1000) for n in range(12)])] == [10, 2]
+    assert [[d.id for d in b] for b in _batches([doc(1, 3 * megabyte), doc(2, 3 * megabyte), doc(3, megabyte)])] == \
+        [["ME1"], ["ME2", "ME3"]]
+    assert [len(b) for b in _batches([doc(1, 9 * megabyte), doc(2, 10)])] == [1, 1]
