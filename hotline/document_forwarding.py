@@ -33,7 +33,7 @@ MESSAGE = "escalation.documents"
 
 
 def forwarding_book(incident: Incident) -> str:
-    return key("documents-sent", incident.district, incident.id)
+    return key(documents.FORWARDED, incident.district, incident.id)
 
 
 # --- The job: copy, delete at Twilio, forward -----------------------------------------------------

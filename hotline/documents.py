@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 LINK_TTL = 30 * 60                 # seconds a forwarding link works: Twilio fetches within seconds
 COLLECT_JOB = "hotline.jobs.collect_documents"   # by name: this layer does not import jobs.py
 FORWARD_JOB = "hotline.jobs.forward_documents"
+FORWARDED = "documents-sent"       # the ledger of forwarded sets: key("documents-sent", district, incident)
 JOB_TIMEOUT = 120
 PENDING_TTL = 3600                 # a copy job that never finishes stops holding forwarding back after this
 SAFE_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -157,6 +158,20 @@ def enqueue_forward_if_any(services: Services, incident: Incident) -> bool:
         log.error("documents of %s/%s not queued for forwarding (%s)", incident.district, incident.id,
                   type(exc).__name__)
         return False
+
+
+def forwarding_undelivered(services: Services, district_id: str, incident_id: str, contact_id: str,
+                           error_code: int | None) -> None:
+    """Twilio reports a forwarded MMS failed (it could not fetch a photo, the handset took no MMS):
+    the timeline says so, so nobody believes the legal office has the photos."""
+    incident = services.incidents.get(district_id, incident_id)
+    if incident is None:
+        return
+    contact = services.directory.get(district_id).contacts.get(contact_id)
+    name = contact.name if contact else contact_id
+    reason = f" (error {error_code})" if error_code else ""
+    services.incidents.add_event(incident, "documents_failed", f"the photos forwarded to {name} were not "
+                                 f"delivered{reason}; they are on the dashboard", contact=contact_id)
 
 
 # --- Copying off Twilio -------------------------------------------------------------------------

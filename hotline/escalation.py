@@ -266,6 +266,8 @@ def on_delivery_status(services: Services, sid: str, status: str, error_code: in
     parts = book.split(":")
     if parts[1] != "escalations":
         ledger.mark(services.redis, book, field, ledger.read(services.redis, book, field).status, delivery=status)
+        if parts[1] == documents.FORWARDED and status in ("failed", "undelivered"):
+            documents.forwarding_undelivered(services, parts[2], parts[3], field.split("|")[0], error_code)
         return "notice"
     district_id, incident_id = parts[2], parts[3]
     incident = services.incidents.get(district_id, incident_id)

@@ -162,7 +162,7 @@ def test_a_worker_process_copies_and_forwards_them(make_live_hotline, tmp_path):
     assert len(list((tmp_path / "docs" / "demo" / "101").iterdir())) == 2
 
 
-def test_a_twilio_hiccup_is_retried_and_the_count_is_only_what_was_attached(live):
+def test_a_twilio_hiccup_is_retried_and_the_count_is_only_what_was_attached(live, monkeypatch):
     # The first fetch answers 500 (RQ's Retry copies it on the next run); photo 2 is gone at
     # Twilio for good (404): photo 1 alone is forwarded, and the text says 1, not 2.
     live.fake.fail_next(1, status=500, code=20500, resource="media")
@@ -177,7 +177,7 @@ def test_a_twilio_hiccup_is_retried_and_the_count_is_only_what_was_attached(live
         real_urls.extend(urls)
         return message_sid, urls
 
-    live.fake.add_inbound_media = add_and_lose_the_second
+    monkeypatch.setattr(live.fake, "add_inbound_media", add_and_lose_the_second)
     send_photos(live)
     assert live.run_jobs(lambda: mms_to(live, LEGAL)), live.fake._summary()
     [mms] = mms_to(live, LEGAL)
@@ -199,3 +199,16 @@ def test_photos_are_grouped_into_mms_of_at_most_ten_and_five_megabytes():
     assert [[d.id for d in b] for b in _batches([doc(1, 3 * megabyte), doc(2, 3 * megabyte), doc(3, megabyte)])] == \
         [["ME1"], ["ME2", "ME3"]]
     assert [len(b) for b in _batches([doc(1, 9 * megabyte), doc(2, 10)])] == [1, 1]
+
+
+def test_a_forwarded_mms_twilio_could_not_deliver_is_on_the_timeline(live):
+    live.text(FRONT_DESK, STAFF_LINE, "ICE")
+    assert live.run_jobs(lambda: live.fake.messages_to(LEGAL))
+    live.fake.set_delivery(LEGAL, "undelivered", 30007)          # from now on: the carrier filters it
+    send_photos(live)
+    assert live.run_jobs(lambda: mms_to(live, LEGAL))
+    assert live.fake.wait_for(lambda: any(e["kind"] == "documents_failed" for e in
+                                          live.services.incidents.timeline("demo", "101")))
+    texts = [e["text"] for e in live.services.incidents.timeline("demo", "101")]
+    assert "the photos forwarded to Office of Legal Counsel were not delivered (error 30007); they are on the " \
+           "dashboard" in texts
