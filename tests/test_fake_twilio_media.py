@@ -86,7 +86,8 @@ def test_outbound_media_urls_are_fetched_before_sending(fake, client):
         good = client.messages.create(to=STAFF, from_=HOTLINE, body="docs", media_url=[f"{base}/ok", f"{base}/ok"])
         assert fake.wait_for(lambda: fake.messages[0]["status"] == "delivered")
         fetched = [f for f in fake.media_fetches if f["message_sid"] == good.sid]
-        assert [(f["status"], f["content"], f["content_type"]) for f in fetched] == [(200, b"PDFDATA", "application/pdf")] * 2
+        expected = [(200, b"PDFDATA", "application/pdf")] * 2
+        assert [(f["status"], f["content"], f["content_type"]) for f in fetched] == expected
         bad = client.messages.create(to=STAFF, from_=HOTLINE, body="docs", media_url=[f"{base}/refused"])
         assert fake.wait_for(lambda: fake.messages[1]["status"] == "failed")
         assert fake.messages[1]["error_code"] == 11200 and fake.messages[1]["sid"] == bad.sid

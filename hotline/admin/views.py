@@ -249,8 +249,8 @@ def incident(district_id: str, incident_id: str):
         "Closed": local_time(district, found.closed_at, seconds=True),
     }
     return render_template("admin/incident.html", incident=found, district=district, summary=summary,
-                           timeline=timeline, details=details, deliveries=sent, documents=docs, is_link=is_link, signed_in=True,
-                           tab="drills" if found.drill else "incidents")
+                           timeline=timeline, details=details, deliveries=sent, documents=docs, is_link=is_link,
+                           signed_in=True, tab="drills" if found.drill else "incidents")
 
 
 @bp.post("/incidents/<district_id>/<incident_id>/acknowledge")
