@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from . import queueing
 from .engine import Reply
-from .incidents import changes, escalation
+from .incidents import changes, documents, escalation
 from .incidents.changes import Actor
 from .incidents.contacts import reached
 from .incidents.records import Incident
@@ -141,6 +141,9 @@ def record(turn: Turn, field: str, value=None) -> ActionResult:
     incident = turn.services.incidents.get(turn.district.id, turn.state.get("incident", ""))
     if incident is not None:
         turn.services.incidents.record_detail(incident, field, value)
+        if isinstance(value, list) and value:
+            # Photos (a media answer): a job copies them off Twilio and forwards them to legal.
+            documents.enqueue_collect(turn.services, incident, value)
     return ActionResult()
 
 

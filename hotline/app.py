@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["hotline"] = services
 
     from .admin import register as register_admin
+    from .document_links import bp as document_links_bp
     from .channels import sms, status, voice
     from .health import bp as health_bp
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(voice.bp)
     app.register_blueprint(status.bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(document_links_bp)
     register_admin(app)
     if settings.development:
         from .sim.web import bp as sim_bp

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rq import get_current_job
 
 from . import office_notice, retention, timeouts
-from .incidents import escalation, notices, reconciler
+from .incidents import escalation, forwarding, notices, reconciler
 from .services import current
 
 
@@ -41,6 +41,17 @@ def notify_reporter(district_id: str, incident_id: str, message: str, purpose: s
 def notify_contacts(district_id: str, incident_id: str, message: str, purpose: str, exclude: list,
                     extra: dict) -> int:
     return notices.notify_contacts(current(), district_id, incident_id, message, purpose, list(exclude), extra)
+
+
+# --- Documents (photos staff send at the photo step) ---------------------------------------------
+
+def collect_documents(district_id: str, incident_id: str, urls: list) -> str:
+    return forwarding.collect_and_forward(current(), district_id, incident_id, list(urls),
+                                                   retries_left=_retries_left())
+
+
+def forward_documents(district_id: str, incident_id: str) -> int:
+    return forwarding.forward(current(), district_id, incident_id, retries_left=_retries_left())
 
 
 # --- Family line --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -45,6 +46,12 @@ PERMANENT_CODES = {
 }
 RATE_LIMIT_CODES = {20429, 14107}
 
+# The MediaUrl of an inbound MMS: a Media resource of one of the account's messages.
+MEDIA_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages/((?:MM|SM)[0-9a-fA-F]{32})"
+                        r"/Media/(ME[0-9a-fA-F]{32})")
+TWILIO_API = "https://api.twilio.com"
+MAX_MEDIA_BYTES = 20 * 1024 * 1024      # Twilio accepts inbound MMS up to 5 MB; anything far larger is not a photo
+
 
 @dataclass(frozen=True)
 class SendResult:
@@ -63,6 +70,25 @@ class SendResult:
     @property
     def opted_out(self) -> bool:
         return self.error_code == 21610
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """One media item of an inbound message, as its webhook's MediaUrl names it."""
+
+    message_sid: str
+    sid: str
+    url: str
+
+
+@dataclass(frozen=True)
+class MediaContent:
+    ok: bool
+    content: bytes = b""
+    content_type: str = ""
+    http_status: int | None = None
+    reason: str = ""
+    retryable: bool = False
 
 
 def classify_error(status: int | None, code: int | None, message: str) -> SendResult:
@@ -111,7 +137,7 @@ class Outbound:
             log.info("outbound sms to=%s skipped: opted out of %s", mask(to), mask(from_))
             return SendResult(False, error_code=21610, reason=PERMANENT_CODES[21610])
         if self.dry_run:
-            return self._to_outbox("sms", from_, to, body=body)
+            return self._to_outbox("sms", from_, to, body=body, **({"media": list(media_url)} if media_url else {}))
         return self._call("sms", to, lambda: self.client.messages.create(**params))
 
     def place_call(self, from_: str, to: str, url: str, status_callback: str | None = None,
@@ -123,6 +149,64 @@ class Outbound:
         if self.dry_run:
             return self._to_outbox("call", from_, to, url=url)
         return self._call("call", to, lambda: self.client.calls.create(**params))
+
+    # --- Media of inbound messages (photos staff send) ----------------------------------------
+
+    def media_ref(self, url: str) -> MediaRef | None:
+        """The account's Media resource ``url`` names, on the API this client talks to; None for any
+        other URL, so the account's credentials are never sent to a host a caller chose."""
+        if self.dry_run:
+            return None
+        base = (self.settings.twilio_api_base_url or TWILIO_API).rstrip("/")
+        if not url.startswith(base + "/"):
+            return None
+        found = MEDIA_PATH.fullmatch(url[len(base):])
+        if not found or found.group(1) != self.settings.twilio_account_sid:
+            return None
+        return MediaRef(found.group(2), found.group(3), url)
+
+    def fetch_media(self, media: MediaRef) -> MediaContent:
+        """The media's bytes, with the account's credentials (Twilio's media authentication). Twilio
+        answers with a redirect to its storage; requests drops the credentials on the way there."""
+        started = time.monotonic()
+        try:
+            with requests.Session() as session:
+                session.proxies.update(self.client.http_client.proxy or {})
+                with session.get(media.url, auth=(self.settings.twilio_account_sid, self.settings.twilio_auth_token),
+                                 timeout=self.settings.rest_timeout, stream=True) as answer:
+                    if answer.status_code != 200:
+                        retryable = answer.status_code == 429 or answer.status_code >= 500
+                        result = MediaContent(False, http_status=answer.status_code, retryable=retryable,
+                                              reason=f"Twilio answered {answer.status_code}")
+                    else:
+                        content = answer.raw.read(MAX_MEDIA_BYTES + 1, decode_content=True)
+                        content_type = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                        if len(content) > MAX_MEDIA_BYTES:
+                            result = MediaContent(False, http_status=200, reason="larger than 20 MB")
+                        elif not content:
+                            result = MediaContent(False, http_status=200, reason="empty", retryable=True)
+                        else:
+                            result = MediaContent(True, content, content_type or "application/octet-stream", 200)
+        except requests.RequestException as exc:
+            result = MediaContent(False, reason=type(exc).__name__, retryable=True)
+        log.info("media fetch %s ok=%s status=%s bytes=%d in %.0fms", media.sid, result.ok, result.http_status,
+                 len(result.content), (time.monotonic() - started) * 1000)
+        return result
+
+    def delete_media(self, media: MediaRef) -> SendResult:
+        """Delete the media at Twilio (the Media resource's DELETE). Already gone counts as done."""
+        try:
+            self.client.messages(media.message_sid).media(media.sid).delete()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return SendResult(True, sid=media.sid, status="already deleted")
+            result = classify_error(exc.status, exc.code, exc.msg or "")
+        except Exception as exc:  # noqa: BLE001 — timeouts, resets: try again later
+            result = SendResult(False, reason=type(exc).__name__, retryable=True)
+        else:
+            result = SendResult(True, sid=media.sid, status="deleted")
+        log.info("media delete %s ok=%s code=%s", media.sid, result.ok, result.error_code)
+        return result
 
     def find_sms(self, from_: str, to: str, since: float, marker: str) -> str | None:
         """The sid of a message already sent from ``from_`` to ``to`` since ``since`` whose body has

@@ -33,8 +33,8 @@ def job_path(name: str) -> str:
     return f"{JOBS_MODULE}.{name}"
 
 
-def enqueue(services: Services, name: str, *args):
-    return services.queue.enqueue(job_path(name), *args, job_timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL,
+def enqueue(services: Services, name: str, *args, job_timeout: int = JOB_TIMEOUT):
+    return services.queue.enqueue(job_path(name), *args, job_timeout=job_timeout, result_ttl=RESULT_TTL,
                                   failure_ttl=FAILURE_TTL, retry=retry_policy(services))
 
 

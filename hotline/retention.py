@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from .incidents import documents
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ def purge(services: Services, now: float | None = None) -> dict:
                     incident = services.incidents.get(district.id, incident_id)
                     if incident is None or incident.status == "closed":
                         services.incidents.delete(district.id, incident_id, drills)
+                        documents.delete_for_incident(services, district.id, incident_id)
                         incidents += 1
         summary[district.id] = {"requests": requests, "incidents": incidents}
         if requests or incidents:

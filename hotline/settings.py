@@ -40,6 +40,9 @@ class Settings:
     # The reconciler runs this often (seconds) and acts on a tier timer this late (seconds).
     reconcile_interval: int = 15
     timer_grace: int = 20
+    # Where copies of the documents staff photograph are kept (unset: var/documents), one folder
+    # per district and incident (documents.py).
+    documents_dir: Path | None = None
 
     @property
     def dry_run(self) -> bool:
@@ -133,6 +136,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> 
         retry_intervals=retry_intervals,
         reconcile_interval=reconcile_interval,
         timer_grace=timer_grace,
+        documents_dir=Path(get("HOTLINE_DOCUMENTS_DIR")) if get("HOTLINE_DOCUMENTS_DIR") else None,
     )
     if problems:
         raise ConfigError(problems)

@@ -197,6 +197,9 @@ class LiveHotline(Hotline):
             "HOTLINE_REST_TIMEOUT": str(self.settings.rest_timeout), "HOTLINE_LOG_LEVEL": "INFO",
             "HOTLINE_RECONCILE_INTERVAL": str(self.settings.reconcile_interval),
             "HOTLINE_TIMER_GRACE": str(self.settings.timer_grace),
+            # The same secret as the web app (signed document links) and the same documents folder.
+            "HOTLINE_SECRET_KEY": self.settings.secret_key or "",
+            "HOTLINE_DOCUMENTS_DIR": str(self.settings.documents_dir or ""),
         })
         if not self.fake:
             env.pop("TWILIO_ACCOUNT_SID")

@@ -224,7 +224,8 @@ def test_the_incident_page_shows_details_deliveries_and_the_timeline_in_local_ti
     hotline.run_jobs()
     detail = page(client, "/admin/incidents/demo/101")
     assert "Agent &lt;b&gt;Smith&lt;/b&gt;, badge 4471" in detail, "answers are escaped"
-    assert 'href="https://api.twilio.com/media/ME1"' in detail and 'href="javascript' not in detail
+    # Photos show from the hotline's copies (Documents), never by a raw Twilio URL (issue 10).
+    assert "2 photo(s), see Documents" in detail and "api.twilio.com" not in detail and 'href="javascript' not in detail
     assert "Office of Legal Counsel" in detail and "Department of Safety" in detail   # escalations
     assert "Lincoln Elementary" in detail and "Maria Lopez, front desk" in detail
     local = hotline.services.directory.get("demo").local(incident.created).strftime("%Y-%m-%d %H:%M")

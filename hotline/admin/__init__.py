@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def register(app) -> None:
+    from . import documents
     from .views import bp, csrf
 
     # CSRF protection for the whole app: the dashboard's forms and the development phone
@@ -13,3 +14,4 @@ def register(app) -> None:
     for name in ("sms", "voice", "status", "health"):
         csrf.exempt(app.blueprints[name])
     app.register_blueprint(bp)
+    app.register_blueprint(documents.bp)

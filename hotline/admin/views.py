@@ -19,6 +19,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..check import language_rows
+from ..incidents import documents
 from ..exports import holder_name, request_rows, to_csv
 from ..health import WORKER_SEEN_WITHIN, worker_report
 from ..incidents import changes
@@ -225,8 +226,15 @@ def incident(district_id: str, incident_id: str):
     school = district.schools.get(found.school or "")
     timeline = [{"time": local_time(district, event["t"], seconds=True), "kind": event["kind"], "text": event["text"]}
                 for event in services.incidents.timeline(district.id, found.id)]
-    details = [{"name": name.replace("_", " "), "values": value if isinstance(value, list) else [value]}
+    # Photos are shown from the hotline's copies (Documents below), never by their Twilio URLs.
+    details = [{"name": name.replace("_", " "),
+                "values": [f"{len(value)} photo(s), see Documents"] if isinstance(value, list) else [value]}
                for name, value in found.details.items()]
+    docs = [{"position": n, "type": d.content_type, "size": f"{max(1, d.size // 1024)} KB",
+             "copied": local_time(district, d.copied_at, seconds=True),
+             "url": url_for("admin_documents.document", district_id=district.id, incident_id=found.id,
+                            document_id=d.id)}
+            for n, d in enumerate(documents.listing(services, district.id, found.id), 1)]
     sent = [{"contact": d.contact, "channel": d.channel, "tier": d.tier + 1, "round": d.round + 1,
              "status": d.status, "delivery": d.delivery or "", "at": local_time(district, d.at, seconds=True)}
             for d in deliveries(services, found)]
@@ -247,8 +255,8 @@ def incident(district_id: str, incident_id: str):
         "Closed": local_time(district, found.closed_at, seconds=True) + (f" by {found.closed_by}" if found.closed_by else ""),
     }
     return render_template("admin/incident.html", incident=found, district=district, summary=summary,
-                           timeline=timeline, details=details, deliveries=sent, is_link=is_link, signed_in=True,
-                           tab="drills" if found.drill else "incidents")
+                           timeline=timeline, details=details, deliveries=sent, documents=docs, is_link=is_link,
+                           signed_in=True, tab="drills" if found.drill else "incidents")
 
 
 @bp.post("/incidents/<district_id>/<incident_id>/acknowledge")

@@ -21,7 +21,7 @@ from ..district import District
 from ..outbound import SendResult
 from ..services import Services
 from ..store import key
-from . import ledger, notices
+from . import documents, ledger, notices
 from .contacts import LEADER, contact_name, contact_number, delivery_field, ledger_key, parse_field
 from .notices import tell_reporter
 from .records import Incident
@@ -165,6 +165,8 @@ def deliver(services: Services, district_id: str, incident_id: str, contact_id: 
         return attempt.entry.status
     if attempt.outcome in ("sent", "recovered"):
         services.incidents.mark_notified(incident, number)
+        if contact_id != LEADER:
+            documents.enqueue_forward_if_any(services, incident)   # photos already in: to legal roles now
         verb = "texted" if channel == "sms" else "called"
         note = " (the first attempt had got through)" if attempt.outcome == "recovered" else ""
         services.incidents.add_event(incident, "sent", f"{verb} {name}{note}", field=field, sid=attempt.entry.sid)
@@ -228,6 +230,8 @@ def on_delivery_status(services: Services, sid: str, status: str, error_code: in
     parts = book.split(":")
     if parts[1] != "escalations":
         ledger.mark(services.redis, book, field, ledger.read(services.redis, book, field).status, delivery=status)
+        if parts[1] == documents.FORWARDED and status in ("failed", "undelivered"):
+            documents.forwarding_undelivered(services, parts[2], parts[3], field.split("|")[0], error_code)
         return "notice"
     district_id, incident_id = parts[2], parts[3]
     incident = services.incidents.get(district_id, incident_id)

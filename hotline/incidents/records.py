@@ -263,7 +263,8 @@ class IncidentStore:
 
 def _describe(value) -> str:
     if isinstance(value, list):
-        return f"{len(value)} photo(s): " + " ".join(value)
+        # Not the URLs: Twilio's media links are for the documents job, never for the dashboard.
+        return f"{len(value)} photo(s)"
     if value is None:
         return "(not given)"
     return str(value)

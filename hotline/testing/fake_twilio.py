@@ -11,7 +11,11 @@ The hotline talks to Twilio through the real ``twilio`` client; pointing that cl
 
 It serves the Messages and Calls resources of Twilio's 2010-04-01 API: create, list (with filters
 and pages), fetch, update and delete, checked against the rules Twilio publishes for them, with
-Twilio's error codes. It is deliberately stricter than Twilio in one way: a parameter name the
+Twilio's error codes. Inbound MMS media (``add_inbound_media``) are served as Twilio serves them
+with media authentication on: the Media resources (list, fetch, delete) and the media URL itself
+(GET: the content), all behind the account's basic auth. An outbound message's MediaUrls are
+fetched (no credentials) before it is sent, as Twilio does, and recorded (``media_fetches``).
+It is deliberately stricter than Twilio in one way: a parameter name the
 operation does not define is rejected (Twilio ignores it with warning 20001), so a typo in our
 client code fails a test instead of silently doing nothing.
 
@@ -60,6 +64,7 @@ E164 = re.compile(r"\+[1-9]\d{1,14}")
 ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
 CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+MEDIA_SID = re.compile(r"ME[0-9a-fA-F]{32}")
 
 MAX_BODY_CHARS = 1600
 
@@ -229,6 +234,19 @@ LIST_CALL_PARAMS: dict[str, Any] = {
     "PageToken": STRING,
 }
 
+# GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media.json (ListMedia)
+LIST_MEDIA_PARAMS: dict[str, Any] = {
+    "DateCreated": DATE_TIME,
+    "DateCreated<": DATE_TIME,
+    "DateCreated>": DATE_TIME,
+    "PageSize": INTEGER,
+    "Page": INTEGER,
+    "PageToken": STRING,
+}
+
+# Properties of api.v2010.account.message.media, in the spec's order.
+MEDIA_PROPERTIES = ("account_sid", "content_type", "date_created", "date_updated", "parent_sid", "sid", "uri")
+
 # message_enum_status
 MESSAGE_STATUSES = (
     "queued", "sending", "sent", "failed", "delivered", "undelivered", "receiving", "received",
@@ -298,6 +316,7 @@ ERROR_MESSAGES: dict[int, str] = {
     30006: "Landline or unreachable carrier",
     30007: "Message filtered",
     30008: "Unknown error",
+    11200: "HTTP retrieval failure",
 }
 
 # Delivery outcomes a test may ask for, and the error code Twilio reports when none is given.
@@ -507,6 +526,35 @@ class _Message:
 
 
 @dataclasses.dataclass
+class _Media:
+    """One media item of an inbound message (a photo a phone sent to one of our numbers)."""
+
+    sid: str
+    account_sid: str
+    parent_sid: str
+    content: bytes
+    content_type: str
+    created: datetime
+
+    @property
+    def uri(self) -> str:
+        return f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.parent_sid}/Media/{self.sid}.json"
+
+    def resource(self) -> dict[str, Any]:
+        """The media as Twilio's JSON shows it (api.v2010.account.message.media)."""
+        values = {
+            "account_sid": self.account_sid,
+            "content_type": self.content_type,
+            "date_created": _rfc2822(self.created),
+            "date_updated": _rfc2822(self.created),
+            "parent_sid": self.parent_sid,
+            "sid": self.sid,
+            "uri": self.uri,
+        }
+        return {name: values[name] for name in MEDIA_PROPERTIES}
+
+
+@dataclasses.dataclass
 class _Call:
     sid: str
     account_sid: str
@@ -604,6 +652,11 @@ _ROUTES = Map(
     [
         Rule(f"{_ACCOUNT}/Messages.json", endpoint="messages", methods=["GET", "POST"]),
         Rule(f"{_ACCOUNT}/Messages/<sid>.json", endpoint="message", methods=["GET", "POST", "DELETE"]),
+        Rule(f"{_ACCOUNT}/Messages/<message_sid>/Media.json", endpoint="media_list", methods=["GET"]),
+        Rule(f"{_ACCOUNT}/Messages/<message_sid>/Media/<sid>.json", endpoint="media", methods=["GET", "DELETE"]),
+        # The media URL Twilio puts in an inbound webhook (MediaUrl0...): GET answers the content.
+        # With media authentication on, like every other path here, it takes the account's basic auth.
+        Rule(f"{_ACCOUNT}/Messages/<message_sid>/Media/<sid>", endpoint="media_content", methods=["GET"]),
         Rule(f"{_ACCOUNT}/Calls.json", endpoint="calls", methods=["GET", "POST"]),
         Rule(f"{_ACCOUNT}/Calls/<sid>.json", endpoint="call", methods=["GET", "POST", "DELETE"]),
     ]
@@ -652,6 +705,8 @@ class FakeTwilio:
         self._messages: dict[str, _Message] = {}
         self._calls: dict[str, _Call] = {}
         self._deleted: set[str] = set()  # gone from the API, still in .messages/.calls
+        self._media: dict[str, _Media] = {}  # inbound media items, by sid (deleted ones in _deleted)
+        self._media_fetches: list[dict[str, Any]] = []  # what Twilio fetched for outbound MediaUrls
         self._requests: list[dict[str, Any]] = []
         self._callbacks: list[dict[str, Any]] = []
         self._voice_requests: list[dict[str, Any]] = []
@@ -708,6 +763,8 @@ class FakeTwilio:
             self._messages.clear()
             self._calls.clear()
             self._deleted.clear()
+            self._media.clear()
+            self._media_fetches.clear()
             self._requests.clear()
             self._callbacks.clear()
             self._voice_requests.clear()
@@ -745,6 +802,33 @@ class FakeTwilio:
         """Voice webhooks sent by answer_call: url, method, params, status, response (the TwiML)."""
         with self._lock:
             return copy.deepcopy(self._voice_requests)
+
+    @property
+    def media(self) -> list[dict[str, Any]]:
+        """Every inbound media item stored: its resource JSON plus ``deleted`` and ``size``."""
+        with self._lock:
+            return [{**m.resource(), "deleted": m.sid in self._deleted, "size": len(m.content)}
+                    for m in self._media.values()]
+
+    @property
+    def media_fetches(self) -> list[dict[str, Any]]:
+        """Each MediaUrl of an outbound message, fetched as Twilio fetches it before sending:
+        message_sid, url, status (None if unreachable), content_type, content (bytes), error, time."""
+        with self._lock:
+            return copy.deepcopy(self._media_fetches)
+
+    def add_inbound_media(self, items: list[tuple[bytes, str]]) -> tuple[str, list[str]]:
+        """A phone sent an MMS with these (content, content type) items: store them as Twilio does
+        and return the message SID and the MediaUrl0, MediaUrl1... its webhook would carry."""
+        message_sid = "MM" + uuid.uuid4().hex
+        urls = []
+        with self._lock:
+            for content, content_type in items:
+                media = _Media("ME" + uuid.uuid4().hex, self.account_sid, message_sid, bytes(content), content_type,
+                               _now())
+                self._media[media.sid] = media
+                urls.append(self.base_url + media.uri.removesuffix(".json"))
+        return message_sid, urls
 
     def messages_to(self, number: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -800,6 +884,7 @@ class FakeTwilio:
     ) -> None:
         """Answer the next ``count`` valid create requests (to ``to``, for ``resource`` "messages" or
         "calls"; None matches any) with this HTTP status and a Twilio error body. Nothing is created.
+        ``resource="media"`` fails the next fetches of inbound media content instead.
         E.g. ``fail_next(status=429, code=20429)`` or ``fail_next(status=400, code=21610, to=number)``."""
         self._add_fault(_Fault("fail", count, to, resource, status=status, code=code, message=message))
 
@@ -811,15 +896,15 @@ class FakeTwilio:
         self._add_fault(_Fault("delay", count, to, resource, seconds=seconds))
 
     def _add_fault(self, fault: _Fault) -> None:
-        if fault.resource not in (None, "messages", "calls"):
-            raise ValueError(f"resource must be 'messages', 'calls' or None, not {fault.resource!r}")
+        if fault.resource not in (None, "messages", "calls", "media"):
+            raise ValueError(f"resource must be 'messages', 'calls', 'media' or None, not {fault.resource!r}")
         with self._lock:
             self._faults.append(fault)
 
-    def _take_fault(self, kind: str, resource: str, to: str | None) -> _Fault | None:
+    def _take_fault(self, kind: str, resource: str, to: str | None, exact: bool = False) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(kind, resource, to):
+                if fault.matches(kind, resource, to) and (not exact or fault.resource == resource):
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
@@ -1106,6 +1191,10 @@ class FakeTwilio:
             ("call", "GET"): self._fetch_call,
             ("call", "POST"): self._update_call,
             ("call", "DELETE"): self._delete_call,
+            ("media_list", "GET"): self._list_media,
+            ("media", "GET"): self._fetch_media,
+            ("media", "DELETE"): self._delete_media,
+            ("media_content", "GET"): self._media_content,
         }[endpoint, request.method]
         return handler(request, **args)
 
@@ -1149,12 +1238,37 @@ class FakeTwilio:
 
         message = self._create("messages", to, self._messages, create)
         response = _json_response(message.resource(), 201)
-        if self.auto_status and message.status == "queued":
-            generation = self._generation
-            self._after_response(
-                response, lambda: self._progress_message(message.sid, generation), delay=self.callback_delay
-            )
+        generation = self._generation
+        media_urls = list(params.get("MediaUrl", []))
+        if media_urls or (self.auto_status and message.status == "queued"):
+
+            def work() -> None:
+                # Twilio fetches every MediaUrl before it sends; one it cannot get fails the message.
+                fetched = all([self._fetch_media_url(message.sid, url, generation) for url in media_urls])
+                if not fetched:
+                    self.deliver(message.sid, "failed", 11200)
+                elif self.auto_status and message.status == "queued":
+                    self._progress_message(message.sid, generation)
+
+            self._after_response(response, work, delay=self.callback_delay)
         return response
+
+    def _fetch_media_url(self, message_sid: str, url: str, generation: int) -> bool:
+        """GET one MediaUrl as Twilio does (no credentials, redirects followed); record what came back."""
+        entry: dict[str, Any] = {"message_sid": message_sid, "url": url, "status": None, "content_type": None,
+                                 "content": b"", "error": None, "time": time.time()}
+        try:
+            with requests.Session() as session:
+                session.trust_env = False  # never route 127.0.0.1 through an HTTP(S)_PROXY
+                answer = session.get(url, headers={"User-Agent": "TwilioProxy/1.1"}, timeout=self.callback_timeout)
+            entry.update(status=answer.status_code, content_type=answer.headers.get("Content-Type"),
+                         content=answer.content)
+        except requests.RequestException as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+        with self._lock:
+            if generation == self._generation:
+                self._media_fetches.append(entry)
+        return entry["status"] == 200 and bool(entry["content"])
 
     def _list_messages(self, request: Request) -> Response:
         params = read_params(request.args, LIST_MESSAGE_PARAMS, "ListMessage")
@@ -1194,6 +1308,42 @@ class FakeTwilio:
             self._find(request, self._messages, sid)
             self._deleted.add(sid)
         return Response(status=204)
+
+    # --- Media (of inbound messages)
+
+    def _list_media(self, request: Request, message_sid: str) -> Response:
+        params = read_params(request.args, LIST_MEDIA_PARAMS, "ListMedia")
+        with self._lock:
+            found = [m.resource() for sid, m in self._media.items()
+                     if sid not in self._deleted and m.parent_sid == message_sid
+                     and self._in_range(m.created, params, "DateCreated")]
+        return self._page(request, "media_list", found, params)
+
+    def _find_media(self, request: Request, message_sid: str, sid: str) -> _Media:
+        media = self._media.get(sid)
+        if media is None or sid in self._deleted or media.parent_sid != message_sid:
+            raise TwilioError(404, 20404, f"The requested resource {request.path} was not found")
+        return media
+
+    def _fetch_media(self, request: Request, message_sid: str, sid: str) -> Response:
+        read_params(request.args, {}, "FetchMedia")
+        with self._lock:
+            return _json_response(self._find_media(request, message_sid, sid).resource(), 200)
+
+    def _delete_media(self, request: Request, message_sid: str, sid: str) -> Response:
+        with self._lock:
+            self._find_media(request, message_sid, sid)
+            self._deleted.add(sid)
+        return Response(status=204)
+
+    def _media_content(self, request: Request, message_sid: str, sid: str) -> Response:
+        # fail_next(resource="media") applies to fetching media content (a GET, not a create).
+        failure = self._take_fault("fail", "media", None, exact=True)
+        if failure is not None:
+            raise TwilioError(failure.status, failure.code, failure.message)
+        with self._lock:
+            media = self._find_media(request, message_sid, sid)
+            return Response(media.content, status=200, mimetype=media.content_type)
 
     # --- Calls
 
