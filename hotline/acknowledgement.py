@@ -25,18 +25,28 @@ log = logging.getLogger(__name__)
 
 
 def acknowledge(services: Services, district: District, incident: Incident, contact_id: str, contact_name: str,
-                contact_number: str | None, via: str) -> bool:
-    """Record the acknowledgement; True if it was the first."""
+                contact_number: str | None, via: str, person: str | None = None) -> bool:
+    """Record the acknowledgement; True if it was the first. ``person`` names who took it (a
+    dashboard account); by text or keypress it is the account holding the contact's number."""
     if not services.incidents.acknowledge(incident, contact_id, contact_name):
         return False
-    services.incidents.add_event(incident, "acknowledged", f"acknowledged by {contact_name} ({via})",
-                                 contact=contact_id)
+    person = person or person_with_number(services, district, contact_number)
+    text = f"acknowledged by {person} for {contact_name} ({via})" if person else \
+        f"acknowledged by {contact_name} ({via})"
+    services.incidents.add_event(incident, "acknowledged", text, contact=contact_id,
+                                 **({"person": person} if person else {}))
     log.info("incident %s/%s acknowledged by %s via %s", district.id, incident.id, contact_id, via)
     jobs.enqueue(services, jobs.notify_reporter, district.id, incident.id, "staff.reporter.acknowledged",
                  "acknowledged", {"contact": contact_name})
     jobs.enqueue(services, jobs.notify_contacts, district.id, incident.id, "escalation.taken_by_other",
                  "taken", [contact_number] if contact_number else [], {"contact": contact_name})
     return True
+
+
+def person_with_number(services: Services, district: District, number: str | None) -> str | None:
+    """The one dashboard account holding this phone number in the district (issue 14), if any."""
+    holders = services.accounts.by_phone(number, district.id) if number else []
+    return holders[0].name if len(holders) == 1 else None
 
 
 def acknowledge_by_text(turn: Turn, body: str, match: KeywordMatch) -> TurnResult:

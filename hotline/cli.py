@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from .cli_users import users as users_group
 from .exports import incident_summary, request_rows, to_csv
 from .problems import ConfigError
 from .settings import Settings, settings_from_env
@@ -218,7 +219,8 @@ def purge() -> None:
 
     summary = run(_services())
     for district_id, counts in summary.items():
-        click.echo(f"{district_id}: deleted {counts['requests']} processed requests, {counts['incidents']} incidents")
+        click.echo(f"{district_id}: deleted {counts['requests']} processed requests, {counts['incidents']} incidents, "
+                   f"{counts.get('audit', 0)} audit entries")
 
 
 @main.group()
@@ -234,6 +236,8 @@ def hash_password(password: str) -> None:
 
     click.echo(generate_password_hash(password))
 
+
+main.add_command(users_group)
 
 if __name__ == "__main__":
     main()

@@ -1,9 +1,11 @@
-"""The legal office's dashboard (views.py: pages; auth.py: sign-in, sessions, rate limit)."""
+"""The dashboard: views.py (incidents, requests, languages, health), people.py (audit log,
+accounts, one's sessions), sso.py (OpenID Connect sign-in), auth.py (sessions, roles, throttle)."""
 
 from __future__ import annotations
 
 
 def register(app) -> None:
+    from . import people, sso  # noqa: F401 — their routes join the blueprint
     from .views import bp, csrf
 
     # CSRF protection for the whole app: the dashboard's forms and the development phone
@@ -13,3 +15,4 @@ def register(app) -> None:
     for name in ("sms", "voice", "status", "health"):
         csrf.exempt(app.blueprints[name])
     app.register_blueprint(bp)
+    sso.init_sso(app)

@@ -1,8 +1,10 @@
-"""The legal office's dashboard at /admin: incidents and their timelines (acknowledge, close),
-office requests from the family line (mark processed, CSV export), language coverage, and the
-health of the queue and workers.
+"""The dashboard at /admin: incidents and their timelines (acknowledge, close, export), office
+requests from the family line (mark processed, CSV export), language coverage, the health of the
+queue and workers; the audit log, accounts and one's own sessions are in people.py.
 
-Server-rendered pages, no JavaScript. Every page needs a signed-in session (auth.py); every form
+Server-rendered pages, no JavaScript. Every page needs a signed-in account whose role has the
+page's permission (auth.py, accounts/roles.py) and shows only the account's districts (and, for a
+school office, its schools). What people see and do is written to the audit log. Every form
 carries a CSRF token (Flask-WTF's CSRFProtect, wired up in __init__.py for the whole app, with
 Twilio's signed webhooks exempted there).
 """
@@ -18,10 +20,12 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    url_for)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from ..exports import holder_name, request_rows, to_csv
+from ..accounts import roles
+from ..accounts.store import normal_email
+from ..exports import holder_name, incident_summary, request_rows, to_csv
 from ..phones import national
 from . import auth
-from .auth import login_required
+from .auth import login_required, require
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,12 @@ def _services():
 
 def _settings():
     return current_app.config["HOTLINE_SETTINGS"]
+
+
+@bp.context_processor
+def signed_in_account() -> dict:
+    """The signed-in account, for the navigation (only what its role may use is shown)."""
+    return {"me": auth.g.get("account")}
 
 
 # --- Every response ------------------------------------------------------------------------------
@@ -111,6 +121,31 @@ def acknowledger(district, incident) -> str:
     return f"{name} (dashboard)" if incident.acknowledged_by == DASHBOARD_CONTACT else name
 
 
+def _event_person(services, district, incident, kind: str) -> str | None:
+    """The person recorded on the incident's timeline for an acknowledgement or a close."""
+    for event in reversed(services.incidents.timeline(district.id, incident.id)):
+        if event["kind"] == kind:
+            return (event.get("data") or {}).get("person")
+    return None
+
+
+def _closed_by(services, district, incident) -> str:
+    """Who closed it, as its timeline's "closed by ..." event says (reporter, dashboard person)."""
+    for event in reversed(services.incidents.timeline(district.id, incident.id)):
+        if event["kind"] == "closed" and event["text"].startswith("closed by "):
+            return event["text"][len("closed by "):]
+    return ""
+
+
+def taken_by(services, district, incident) -> str:
+    """"<person> (<contact>)" when a person is recorded (dashboard, or a contact's number held by an
+    account), else who took it as before; empty while nobody has."""
+    if not incident.acknowledged_by:
+        return ""
+    person = _event_person(services, district, incident, "acknowledged")
+    return f"{person} ({holder_name(district, incident)})" if person else acknowledger(district, incident)
+
+
 def incident_row(district, incident, now: float) -> dict:
     school = district.schools.get(incident.school or "")
     return {
@@ -119,16 +154,34 @@ def incident_row(district, incident, now: float) -> dict:
         "school": school.name if school else "school not known",
         "reporter": incident.reporter_name or "unlisted number",
         "reported": local_time(district, incident.created), "age": age(now - incident.created),
-        "acknowledged_by": acknowledger(district, incident),
+        "acknowledged_by": taken_by(_services(), district, incident),
         "url": url_for("admin.incident", district_id=district.id, incident_id=incident.id),
     }
 
 
 def _district_or_404(district_id: str):
-    try:
-        return _services().directory.get(district_id)
-    except KeyError:
-        abort(404)
+    # Another district's objects answer 404 like missing ones: their existence is not revealed.
+    return auth.district_or_404(district_id)
+
+
+def _my_districts():
+    account = auth.current_account()
+    return [d for d in _services().directory.districts if account is not None and account.in_district(d.id)]
+
+
+def _record(districts, action: str, target: str = "", **detail) -> None:
+    ids = [d if isinstance(d, str) else d.id for d in districts]
+    _services().audit.record(ids, auth.actor(), action, target, **detail)
+
+
+def landing() -> str:
+    """The first page an account can use."""
+    account = auth.current_account()
+    for permission, endpoint in ((roles.INCIDENTS_VIEW, "admin.incidents"), (roles.REQUESTS_VIEW, "admin.requests_page"),
+                                 (roles.AUDIT_VIEW, "admin.audit_page"), (roles.USERS_MANAGE, "admin.users_page")):
+        if account is not None and account.can(permission):
+            return url_for(endpoint)
+    return url_for("admin.account_page")
 
 
 def _incident_or_404(district_id: str, incident_id: str):
@@ -145,34 +198,61 @@ def _incident_or_404(district_id: str, incident_id: str):
 def login():
     next_url = auth.safe_next(request.values.get("next"))
     if request.method == "GET" and auth.signed_in(touch=False):
-        return redirect(next_url or url_for("admin.incidents"))
-    error, status = None, 200
+        return redirect(next_url or landing())
+    error, status, headers = None, 200, {}
     ended = auth.ended_reason() if request.method == "GET" else None
+    email = normal_email(request.form.get("email", ""))
     if request.method == "POST":
+        password = request.form.get("password", "")
+        wait = auth.wait_before_attempt(email) if auth.password_configured() else 0
         if not auth.password_configured():
             error, status = "Sign-in is not set up yet (see below).", 403
-        elif not auth.attempt_allowed():
-            wait = max(1, round(auth.retry_after() / 60))
-            log.warning("dashboard sign-in refused: too many attempts from %s", auth.client_address())
-            error, status = f"Too many attempts. Wait {wait} minute{'s' if wait != 1 else ''} and try again.", 429
-        elif auth.password_matches(request.form.get("password", "")):
-            auth.forget_attempts()
-            auth.start_session()
-            log.info("dashboard sign-in from %s", auth.client_address())
-            return redirect(next_url or url_for("admin.incidents"))
+        elif wait > 0:
+            # The progressive delay: this attempt is not checked; after the wait the right password works.
+            seconds = max(1, round(wait))
+            log.warning("dashboard sign-in delayed %ss after failures from %s", seconds, auth.client_address())
+            error, status = f"Too many wrong passwords. Wait {seconds} second{'s' if seconds != 1 else ''} and try again.", 429
+            headers["Retry-After"] = str(seconds)
         else:
+            services = _services()
+            if email:
+                account = services.accounts.check_password(email, password)
+            else:
+                account = auth.shared_account() if auth.shared_password_matches(password) else None
+            if account is not None:
+                auth.attempt_succeeded(email)
+                auth.start_session(account, "password" if email else "shared")
+                if not email:
+                    log.warning("dashboard sign-in with the shared password (deprecated: create accounts with "
+                                "`hotline users add` and remove HOTLINE_ADMIN_PASSWORD_HASH)")
+                log.info("dashboard sign-in from %s", auth.client_address())
+                _record(_my_districts(), "sign_in", method="password" if email else "shared password")
+                return redirect(next_url or landing())
+            auth.attempt_failed(email)
+            known = services.accounts.by_email(email) if email else None
+            if known is not None:
+                services.audit.record(auth.account_districts(known), auth.Actor(
+                    known.name, known.email, known.role, auth.client_address(), known.id), "sign_in_failed")
             log.warning("dashboard sign-in: wrong password from %s", auth.client_address())
-            error, status = "That password is not right.", 401
-    return render_template("admin/login.html", error=error, ended=ended, next_url=next_url,
-                           configured=auth.password_configured(), signed_in=False), status
+            error, status = ("That email and password do not match an account." if email
+                             else "That password is not right."), 401
+    return render_template("admin/login.html", error=error, ended=ended, next_url=next_url, email=email,
+                           configured=auth.password_configured(), signed_in=False, sso=auth.sso_label()), status, headers
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    _record(_my_districts(), "sign_out")
     auth.end_session()
     flash("Signed out.")
     return redirect(url_for("admin.login"))
+
+
+@bp.get("/home")
+@login_required
+def home():
+    return redirect(landing())
 
 
 # --- Incidents -----------------------------------------------------------------------------------
@@ -184,7 +264,7 @@ def _incident_page(drills: bool):
         shown = "open"
     now = services.clock()
     rows, counts = [], {status: 0 for status in INCIDENT_FILTERS}
-    for district in services.directory.districts:
+    for district in _my_districts():
         # Drills have their own index (incidents.py): the counts of one tab never include the other.
         for incident in services.incidents.list(district.id, drills=drills):
             counts[incident.status] = counts.get(incident.status, 0) + 1
@@ -195,30 +275,32 @@ def _incident_page(drills: bool):
     rows.sort(key=lambda r: (r["status"] != "open", not r["urgent"]))
     refresh_query = {"status": shown, auth.PASSIVE_PARAM: 1}
     return render_template("admin/incidents.html", rows=rows, counts=counts, shown=shown, drills=drills,
+                           can_export=auth.current_account().can(roles.INCIDENTS_EXPORT),
                            filters=INCIDENT_FILTERS, refresh=AUTO_REFRESH, signed_in=True,
                            refresh_url=url_for(request.endpoint, **refresh_query),
                            tab="drills" if drills else "incidents")
 
 
 @bp.get("/")
-@login_required
+@require(roles.INCIDENTS_VIEW)
 def incidents():
     return _incident_page(drills=False)
 
 
 @bp.get("/drills")
-@login_required
+@require(roles.INCIDENTS_VIEW)
 def drills():
     return _incident_page(drills=True)
 
 
 @bp.get("/incidents/<district_id>/<incident_id>")
-@login_required
+@require(roles.INCIDENTS_VIEW)
 def incident(district_id: str, incident_id: str):
     from ..escalation import deliveries
 
     services = _services()
     district, found = _incident_or_404(district_id, incident_id)
+    _record([district], "view_incident", found.id)
     school = district.schools.get(found.school or "")
     timeline = [{"time": local_time(district, event["t"], seconds=True), "kind": event["kind"], "text": event["text"]}
                 for event in services.incidents.timeline(district.id, found.id)]
@@ -236,17 +318,20 @@ def incident(district_id: str, incident_id: str):
         "Verified by": {"roster": "staff roster", "code": "staff code", "pending": "NOT VERIFIED"}.get(
             found.verification, found.verification),
         "Line": national(found.line) if found.line else "",
-        "Acknowledged by": acknowledger(district, found) or "nobody yet",
+        "Taken by": taken_by(services, district, found) or "nobody yet",
         "Acknowledged": local_time(district, found.acknowledged_at, seconds=True),
         "Closed": local_time(district, found.closed_at, seconds=True),
+        "Closed by": _closed_by(services, district, found),
     }
+    account = auth.current_account()
     return render_template("admin/incident.html", incident=found, district=district, summary=summary,
                            timeline=timeline, details=details, deliveries=sent, is_link=is_link, signed_in=True,
+                           can_take=account.can(roles.INCIDENTS_TAKE), can_close=account.can(roles.INCIDENTS_CLOSE),
                            tab="drills" if found.drill else "incidents")
 
 
 @bp.post("/incidents/<district_id>/<incident_id>/acknowledge")
-@login_required
+@require(roles.INCIDENTS_TAKE)
 def acknowledge_incident(district_id: str, incident_id: str):
     from ..acknowledgement import acknowledge
 
@@ -258,9 +343,13 @@ def acknowledge_incident(district_id: str, incident_id: str):
         legal = district.first_contact("legal")
         # The reporter is told "<name> has incident N", exactly as when the office replies ACK by text.
         name = legal.name if legal else "The legal office"
+        account = auth.current_account()
+        # A person's account names the person on the timeline; the shared password names nobody.
+        person = None if account.id == auth.SHARED_ID else account.name
         first = acknowledge(services, district, found, contact_id=DASHBOARD_CONTACT, contact_name=name,
-                            contact_number=legal.number if legal else None, via="dashboard")
+                            contact_number=legal.number if legal else None, via="dashboard", person=person)
         if first:
+            _record([district], "acknowledge", found.id)
             flash(f"You have incident {found.id}. The reporter and the other contacts are being told.")
         else:
             flash(f"Incident {found.id} was already acknowledged by {acknowledger(district, found)}.")
@@ -268,13 +357,16 @@ def acknowledge_incident(district_id: str, incident_id: str):
 
 
 @bp.post("/incidents/<district_id>/<incident_id>/close")
-@login_required
+@require(roles.INCIDENTS_CLOSE)
 def close_incident(district_id: str, incident_id: str):
     from .. import jobs
 
     services = _services()
     district, found = _incident_or_404(district_id, incident_id)
-    if services.incidents.close(found, "the dashboard"):
+    account = auth.current_account()
+    by = "the dashboard" if account.id == auth.SHARED_ID else f"{account.name} (dashboard)"
+    if services.incidents.close(found, by):
+        _record([district], "close", found.id)
         # As when the reporter closes it (actions.close_reporter_part): everyone alerted is told.
         jobs.enqueue(services, jobs.notify_contacts, district.id, found.id, "escalation.closed_by_office", "closed",
                      [], {})
@@ -284,6 +376,23 @@ def close_incident(district_id: str, incident_id: str):
     return redirect(url_for("admin.incident", district_id=district.id, incident_id=found.id))
 
 
+@bp.get("/incidents.csv")
+@require(roles.INCIDENTS_EXPORT, download=True)
+def incidents_csv():
+    services = _services()
+    rows, districts = [], _my_districts()
+    for district in districts:
+        for drills in (False, True):
+            for found in services.incidents.list(district.id, drills):
+                rows.append({**incident_summary(district, found), "acknowledged_by": taken_by(services, district, found)})
+    _record(districts, "export_incidents", "", count=len(rows), ids=[r["id"] for r in rows][:200])
+    fields = ["district", "id", "type", "drill", "status", "urgent", "school", "reporter", "reported",
+              "acknowledged_by", "acknowledged", "closed"]
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
+    return Response(to_csv(rows, fields), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="incidents-{stamp}.csv"'})
+
+
 # --- Office requests -----------------------------------------------------------------------------
 
 def _status_filter(value: str | None) -> str:
@@ -291,17 +400,23 @@ def _status_filter(value: str | None) -> str:
 
 
 @bp.get("/requests")
-@login_required
+@require(roles.REQUESTS_VIEW)
 def requests_page():
     services = _services()
+    account = auth.current_account()
     shown = _status_filter(request.args.get("status"))
     items, counts = [], {status: 0 for status in REQUEST_FILTERS}
-    for district in services.directory.districts:
+    shown_by_district: dict[str, list[str]] = {}
+    for district in _my_districts():
         for item in services.requests.list(district.id):
+            # A school office sees its schools' requests only; one without a school is for district roles.
+            if not account.sees_school(district.id, item.school):
+                continue
             counts[item.status] = counts.get(item.status, 0) + 1
             counts["all"] += 1
             if shown not in ("all", item.status):
                 continue
+            shown_by_district.setdefault(district.id, []).append(item.reference)
             school = district.schools.get(item.school or "")
             items.append({
                 "district": district.id, "reference": item.reference, "status": item.status,
@@ -312,18 +427,25 @@ def requests_page():
                 "processed": f"{local_time(district, item.processed_at)} by {item.processed_by}"
                 if item.processed_at else "",
             })
+    for district_id, references in shown_by_district.items():
+        _record([district_id], "view_requests", ",".join(references[:100]), status=shown, count=len(references))
     return render_template("admin/requests.html", items=items, counts=counts, shown=shown, filters=REQUEST_FILTERS,
-                           is_link=is_link, signed_in=True, tab="requests")
+                           is_link=is_link, signed_in=True, tab="requests",
+                           can_process=account.can(roles.REQUESTS_PROCESS), can_export=account.can(roles.REQUESTS_EXPORT))
 
 
 @bp.post("/requests/<district_id>/<reference>/processed")
-@login_required
+@require(roles.REQUESTS_PROCESS)
 def mark_processed(district_id: str, reference: str):
     services = _services()
     district = _district_or_404(district_id)
-    done = services.requests.mark_processed(district.id, reference[:12], by="dashboard")
-    if done is None:
+    account = auth.current_account()
+    found = services.requests.get(district.id, reference[:12])
+    if found is None or not account.sees_school(district.id, found.school):
         abort(404)
+    by = "dashboard" if account.id == auth.SHARED_ID else account.name
+    done = services.requests.mark_processed(district.id, found.reference, by=by)
+    _record([district], "request_processed", found.reference)
     flash(f"Request {done.reference} is marked processed.")
     return redirect(url_for("admin.requests_page", status=_status_filter(request.form.get("shown"))))
 
@@ -331,10 +453,15 @@ def mark_processed(district_id: str, reference: str):
 # A cell starting with one of these is a formula to Excel and LibreOffice: a family's text must not
 # run in the office's spreadsheet (CSV injection). E.164 phone numbers start with + and are harmless.
 @bp.get("/requests.csv")
-@login_required(download=True)
+@require(roles.REQUESTS_EXPORT, download=True)
 def requests_csv():
     shown = _status_filter(request.args.get("status"))
-    body = to_csv(request_rows(_services(), None if shown == "all" else shown))
+    account = auth.current_account()
+    rows = request_rows(_services(), None if shown == "all" else shown, visible=account.sees_school)
+    for district in _my_districts():
+        references = [r["reference"] for r in rows if r["district"] == district.id]
+        _record([district], "export_requests", ",".join(references[:200]), status=shown, count=len(references))
+    body = to_csv(rows)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="office-requests-{shown}-{stamp}.csv"'})
@@ -343,13 +470,13 @@ def requests_csv():
 # --- Languages and health ------------------------------------------------------------------------
 
 @bp.get("/languages")
-@login_required
+@require(roles.SETTINGS_VIEW)
 def languages():
     from ..check import language_rows
 
     services = _services()
     tables = []
-    for district in services.directory.districts:
+    for district in _my_districts():
         catalogs = services.content(district).catalogs
         codes = list(district.languages)
         tables.append({"district": district, "rows": language_rows(catalogs, codes),
@@ -358,7 +485,7 @@ def languages():
 
 
 @bp.get("/health")
-@login_required
+@require(roles.SETTINGS_VIEW)
 def health():
     from ..health import WORKER_SEEN_WITHIN, worker_report
     from ..reconciler import heartbeat
