@@ -34,7 +34,7 @@ def send(services: Services, district_id: str, account_id: str, failures: int) -
         return "nobody to tell"
     catalogs = services.content(district).catalogs
     lang = district.default_language
-    body = catalogs.render(lang, "accounts.signin_failures", {"name": account.name, "count": failures},
+    body = catalogs.render(lang, "office.signin_failures", {"name": account.name, "count": failures},
                            "sms", lang).text
     # Once per account and count: a job run twice does not text twice (a retry after a failed send
     # may, since the first one did not get through).
