@@ -3,6 +3,10 @@ accounts, one's sessions), sso.py (OpenID Connect sign-in), auth.py (sessions, r
 
 from __future__ import annotations
 
+import logging
+
+log = logging.getLogger(__name__)
+
 
 def register(app) -> None:
     from . import people, sso  # noqa: F401 — their routes join the blueprint
@@ -16,3 +20,6 @@ def register(app) -> None:
         csrf.exempt(app.blueprints[name])
     app.register_blueprint(bp)
     sso.init_sso(app)
+    if app.config["HOTLINE_SETTINGS"].admin_password_hash:
+        log.warning("HOTLINE_ADMIN_PASSWORD(_HASH) is deprecated: it is one shared account that names nobody. "
+                    "Create one account per person with `hotline users add` (docs/dashboard.md), then remove it.")
