@@ -77,6 +77,13 @@ def csrf_refused(error: CSRFError):
                                    "the page and try again.", signed_in=auth.signed_in(touch=False)), 400
 
 
+@bp.errorhandler(403)
+def forbidden(error):
+    return render_template("admin/message.html", title="Not for your role",
+                           message=f"{error.description} Your district administrator decides who may do what.",
+                           signed_in=auth.current_account() is not None, home=True), 403
+
+
 @bp.errorhandler(redis.RedisError)
 def store_unreachable(error: Exception):
     log.error("dashboard: Redis unreachable (%s)", type(error).__name__)
