@@ -1,4 +1,4 @@
-"""The ``hotline`` command: serve, worker, sim, check, outbox, incidents, requests, purge, admin."""
+"""The ``hotline`` command: serve, worker, sim, check, outbox, incidents, requests, purge, admin, users."""
 
 from __future__ import annotations
 
@@ -231,7 +231,7 @@ def admin() -> None:
 @admin.command("hash-password")
 @click.password_option()
 def hash_password(password: str) -> None:
-    """Print a hash to put in HOTLINE_ADMIN_PASSWORD_HASH."""
+    """Print a hash for HOTLINE_ADMIN_PASSWORD_HASH (deprecated: use `hotline users`)."""
     from werkzeug.security import generate_password_hash
 
     click.echo(generate_password_hash(password))
