@@ -435,3 +435,15 @@ def test_sso_signs_in_the_account_with_that_email_and_nobody_else(redis_url, fak
         assert other.get("/admin/").status_code == 302
     finally:
         install(None)
+
+
+def test_a_keypress_from_a_number_an_account_holds_names_the_person(make_live_hotline):
+    live = make_live_hotline({"escalation": {"tiers": [{"notify": ["legal_office voice"], "wait": "1s"}],
+                                             "rounds": 1}})
+    live.services.accounts.create(name="Paula Counsel", email="paula@demo.org", role="legal", districts=["demo"],
+                                  phone=LEGAL, password_hash=FAST_HASH)
+    live.text(FRONT_DESK, STAFF_LINE, "ICE")
+    [call] = live.fake.wait_for_calls(LEGAL, timeout=20)
+    assert "You have incident 101" in live.fake.answer_call(call["sid"], digits="1")
+    events = [e["text"] for e in live.services.incidents.timeline("demo", "101") if e["kind"] == "acknowledged"]
+    assert events == ["acknowledged by Paula Counsel for Office of Legal Counsel (phone call)"]
