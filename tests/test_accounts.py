@@ -383,6 +383,10 @@ def test_hotline_users_adds_lists_and_refuses_bad_input(hotline):
     added = [e for e in hotline.services.audit.entries("demo") if e["action"] == "user_added"]
     assert {e["target"] for e in added} == {"ada@demo.org", "olga@demo.org"}
     assert all(e["actor"].startswith("command line") for e in added)
+    # Exports from the command line are in the log too.
+    assert runner.invoke(main, ["requests", "export", "--format", "json"], env=env).exit_code == 0
+    exported = [e for e in hotline.services.audit.entries("demo") if e["action"] == "export_requests"]
+    assert len(exported) == 1 and exported[0]["actor"].startswith("command line") and exported[0]["detail"]["via"] == "cli"
 
 
 # --- SSO -------------------------------------------------------------------------------------------

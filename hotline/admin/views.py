@@ -502,8 +502,12 @@ def health():
     healthy, beat = heartbeat(services)
     outbox = []
     if services.settings.dry_run:
-        district = services.directory.districts[0]
-        for item in reversed(services.outbound.outbox()[-OUTBOX_SHOWN:]):
+        mine = _my_districts()
+        district = mine[0] if mine else services.directory.districts[0]
+        # Only what this account's districts' lines sent: another district's texts are not its business.
+        lines = {line.number for d in mine for line in d.lines}
+        sent = [item for item in services.outbound.outbox() if item["from"] in lines]
+        for item in reversed(sent[-OUTBOX_SHOWN:]):
             outbox.append({**item, "when": local_time(district, item["time"], seconds=True)})
     return render_template("admin/health.html", workers=workers, healthy=healthy, beat=beat, outbox=outbox,
                            dry_run=services.settings.dry_run, seen_within=WORKER_SEEN_WITHIN, signed_in=True,
