@@ -23,6 +23,11 @@ from hotline.accounts import roles, throttle
 from hotline.admin import auth
 from hotline.app import create_app
 from hotline.cli import main
+from hotline.content import messages_dir
+from hotline.district import read_directory
+from hotline.messages import load_catalogs
+from hotline.problems import ConfigError
+from hotline.settings import settings_from_env
 from hotline.services import install
 from hotline.sim.phone import TwilioPhone, flask_transport
 from hotline.testing.oidc_provider import OIDCProvider, Person
@@ -451,3 +456,17 @@ def test_a_keypress_from_a_number_an_account_holds_names_the_person(make_live_ho
     assert "You have incident 101" in live.fake.answer_call(call["sid"], digits="1")
     events = [e["text"] for e in live.services.incidents.timeline("demo", "101") if e["kind"] == "acknowledged"]
     assert events == ["acknowledged by Paula Counsel for Office of Legal Counsel (phone call)"]
+
+
+def test_bad_audit_retention_and_half_configured_sso_are_named_with_their_fix(tmp_path):
+    path = write_demo_copy(tmp_path / "bad.yaml", {"retention": {"audit": "three years"}})
+    _, problems = read_directory(path, load_catalogs(messages_dir()).codes)
+    [problem] = [p for p in problems if p.key == "retention.audit"]
+    assert "30d" in str(problem)
+    with pytest.raises(ConfigError) as raised:
+        settings_from_env({"HOTLINE_OIDC_ISSUER": "https://accounts.google.com"})
+    assert any(p.key == "HOTLINE_OIDC_CLIENT_ID" for p in raised.value.problems)
+    with pytest.raises(ConfigError) as raised:
+        settings_from_env({"HOTLINE_OIDC_ISSUER": "accounts.google.com", "HOTLINE_OIDC_CLIENT_ID": "x",
+                           "HOTLINE_OIDC_CLIENT_SECRET": "y"})
+    assert [p.key for p in raised.value.problems] == ["HOTLINE_OIDC_ISSUER"]
