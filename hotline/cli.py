@@ -1,4 +1,4 @@
-"""The ``hotline`` command: serve, worker, sim, check, outbox, incidents, requests, purge, admin."""
+"""The ``hotline`` command: serve, worker, sim, check, outbox, incidents, requests, purge, admin, users."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from .cli_users import cli_actor, users as users_group
 from .exports import incident_summary, request_rows, to_csv
 from .problems import ConfigError
 from .settings import Settings, settings_from_env
@@ -164,6 +165,13 @@ def incidents_show(incident_id: str, district_id: str | None) -> None:
         click.echo(f"  {when}  {event['kind']:<12} {event['text']}")
 
 
+def _audit_export(services, action: str, items: list[tuple[str, str]]) -> None:
+    """An export from the command line is in the audit log too, as "command line (<user>)"."""
+    for district in services.directory.districts:
+        ids = [item_id for district_id, item_id in items if district_id == district.id]
+        services.audit.record([district.id], cli_actor(), action, ",".join(ids[:200]), count=len(ids), via="cli")
+
+
 @incidents.command("export")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--drills", is_flag=True, help="Include drills.")
@@ -176,6 +184,7 @@ def incidents_export(fmt: str, drills: bool) -> None:
         row["timeline"] = [{"time": district.local(e["t"]).isoformat(timespec="seconds"), "kind": e["kind"],
                             "text": e["text"]} for e in services.incidents.timeline(district.id, incident.id)]
         rows.append(row)
+    _audit_export(services, "export_incidents", [(row["district"], row["id"]) for row in rows])
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -205,6 +214,7 @@ def requests_list(status: str | None) -> None:
 def requests_export(fmt: str, status: str | None) -> None:
     services = _services()
     rows = request_rows(services, status)
+    _audit_export(services, "export_requests", [(row["district"], row["reference"]) for row in rows])
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -218,7 +228,8 @@ def purge() -> None:
 
     summary = run(_services())
     for district_id, counts in summary.items():
-        click.echo(f"{district_id}: deleted {counts['requests']} processed requests, {counts['incidents']} incidents")
+        click.echo(f"{district_id}: deleted {counts['requests']} processed requests, {counts['incidents']} incidents, "
+                   f"{counts.get('audit', 0)} audit entries")
 
 
 @main.group()
@@ -229,11 +240,13 @@ def admin() -> None:
 @admin.command("hash-password")
 @click.password_option()
 def hash_password(password: str) -> None:
-    """Print a hash to put in HOTLINE_ADMIN_PASSWORD_HASH."""
+    """Print a hash for HOTLINE_ADMIN_PASSWORD_HASH (deprecated: use `hotline users`)."""
     from werkzeug.security import generate_password_hash
 
     click.echo(generate_password_hash(password))
 
+
+main.add_command(users_group)
 
 if __name__ == "__main__":
     main()

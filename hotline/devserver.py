@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 from werkzeug.serving import make_server
 
+from .accounts.first_run import ensure_first_accounts
 from .problems import ConfigError
 from .redis_server import EmbeddedRedis
 from .settings import Settings, local_secret
@@ -34,11 +35,6 @@ def prepare(settings: Settings, host: str, port: int) -> tuple[Settings, dict[st
         changes["twilio_auth_token"] = token
     if not settings.secret_key:
         changes["secret_key"], _ = local_secret(var, "secret-key")
-    if not settings.admin_password_hash:
-        from werkzeug.security import generate_password_hash
-
-        password, made["dashboard password"] = local_secret(var, "admin-password")
-        changes["admin_password_hash"] = generate_password_hash(password)
     if not settings.public_url:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         changes["public_url"] = f"http://{shown}:{port}"
@@ -111,6 +107,11 @@ def serve(settings: Settings, host: str, port: int) -> None:
         except ConfigError as exc:
             click.echo("The hotline cannot start:\n" + "\n".join(f"  {p}" for p in exc.problems), err=True)
             raise SystemExit(2)
+        # First run: no account yet (and no deprecated shared password): make the first ones.
+        services = app.extensions["hotline"]
+        if not settings.admin_password_hash:
+            made.update(ensure_first_accounts(settings, services.accounts, services.audit,
+                                              [d.id for d in services.directory.districts]))
         worker = WorkerProcess(child_environment(settings))
         worker.start()
         server = make_server(host, port, app, threaded=True)

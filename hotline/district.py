@@ -115,6 +115,7 @@ class Retention:
     family_sessions: float = 24 * 3600
     processed_requests: float = 30 * 86400
     incidents: float | None = None  # None: kept until the district removes them
+    audit: float = 3 * 365 * 86400  # the dashboard's audit log (issue 14): three years unless changed
 
 
 @dataclass(frozen=True)
@@ -490,6 +491,7 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         reader.duration(retention_raw.get("family_sessions"), "retention.family_sessions", 24 * 3600),
         reader.duration(retention_raw.get("processed_requests"), "retention.processed_requests", 30 * 86400),
         None if incidents_keep == "keep" else reader.duration(incidents_keep, "retention.incidents", 0) or None,
+        reader.duration(retention_raw.get("audit"), "retention.audit", 3 * 365 * 86400),
     )
 
     resources = []

@@ -57,10 +57,13 @@ def incident_summary(district, incident) -> dict:
     }
 
 
-def request_rows(services: Services, status: str | None = None) -> list[dict]:
+def request_rows(services: Services, status: str | None = None, visible=None) -> list[dict]:
+    """Every request's row; ``visible(district_id, school_id)`` keeps only those a person may see."""
     rows = []
     for district in services.directory.districts:
         for request in services.requests.list(district.id, status=status):
+            if visible is not None and not visible(district.id, request.school):
+                continue
             school = district.schools.get(request.school or "")
             rows.append({
                 "district": district.id, "reference": request.reference, "type": request.type,

@@ -1,5 +1,6 @@
 """Retention: what the district's file says to keep, and for how long.
 
+The dashboard's audit log is trimmed to ``retention.audit`` (default three years).
 Family conversation state expires by itself (a Redis expiry set on every save). Processed office
 requests are deleted after ``retention.processed_requests``; incidents are kept unless
 ``retention.incidents`` gives a period. ``hotline purge`` and an hourly job both run this.
@@ -30,7 +31,9 @@ def purge(services: Services, now: float | None = None) -> dict:
                         services.incidents.delete(district.id, incident_id, drills)
                         documents.delete_for_incident(services, district.id, incident_id)
                         incidents += 1
-        summary[district.id] = {"requests": requests, "incidents": incidents}
+        # The audit log keeps what the district's retention.audit says (default 3 years).
+        audit = services.audit.trim(district.id, now - district.retention.audit)
+        summary[district.id] = {"requests": requests, "incidents": incidents, "audit": audit}
         if requests or incidents:
             log.info("purge %s: %d processed requests, %d incidents", district.id, requests, incidents)
     return summary

@@ -16,6 +16,10 @@ import redis
 from rq import Queue
 
 from . import content as content_paths
+from .accounts.audit import AuditLog
+from .accounts.sessions import SessionStore as WebSessionStore
+from .accounts.store import AccountStore
+from .accounts.throttle import Throttle
 from .district import Directory, District, read_directory
 from .engine import KeywordTable, load_flows
 from .engine.flows import FlowSet
@@ -124,6 +128,23 @@ class Services:
     @cached_property
     def requests(self) -> RequestStore:
         return RequestStore(self.redis, self.clock)
+
+    # --- Dashboard accounts (issue 14) ---------------------------------------------------------------
+    @cached_property
+    def accounts(self) -> AccountStore:
+        return AccountStore(self.redis, self.clock)
+
+    @cached_property
+    def web_sessions(self) -> WebSessionStore:
+        return WebSessionStore(self.redis, self.clock)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.redis, self.clock)
+
+    @cached_property
+    def throttle(self) -> Throttle:
+        return Throttle(self.redis)
 
     def url(self, path: str) -> str | None:
         """An absolute URL Twilio can call, when the public URL is known."""

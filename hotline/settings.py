@@ -43,6 +43,13 @@ class Settings:
     # Where copies of the documents staff photograph are kept (unset: var/documents), one folder
     # per district and incident (documents.py).
     documents_dir: Path | None = None
+    # OpenID Connect sign-in to the dashboard (issue 14): the provider's issuer URL (its discovery
+    # document is <issuer>/.well-known/openid-configuration), this app's client id and secret, and
+    # the button's label ("Google", "Microsoft"). Accounts still decide who gets in.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_label: str = "single sign-on"
 
     @property
     def dry_run(self) -> bool:
@@ -114,6 +121,15 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> 
     if not password_hash and get("HOTLINE_ADMIN_PASSWORD"):
         password_hash = _hash_password(get("HOTLINE_ADMIN_PASSWORD"))
 
+    oidc_issuer = get("HOTLINE_OIDC_ISSUER")
+    if oidc_issuer and not oidc_issuer.startswith(("https://", "http://")):
+        problems.append(Problem("environment", "HOTLINE_OIDC_ISSUER", f"{oidc_issuer!r} is not a URL",
+                                "give the provider's issuer, e.g. https://accounts.google.com"))
+    if oidc_issuer and not (get("HOTLINE_OIDC_CLIENT_ID") and get("HOTLINE_OIDC_CLIENT_SECRET")):
+        problems.append(Problem("environment", "HOTLINE_OIDC_CLIENT_ID", "and HOTLINE_OIDC_CLIENT_SECRET are needed "
+                                "with HOTLINE_OIDC_ISSUER", "copy both from the provider's app registration "
+                                "(docs/dashboard.md)"))
+
     sid = get("TWILIO_ACCOUNT_SID")
     if sid and not (sid.startswith("AC") and len(sid) == 34):
         problems.append(Problem("environment", "TWILIO_ACCOUNT_SID", "is not an account SID",
@@ -137,6 +153,10 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> 
         reconcile_interval=reconcile_interval,
         timer_grace=timer_grace,
         documents_dir=Path(get("HOTLINE_DOCUMENTS_DIR")) if get("HOTLINE_DOCUMENTS_DIR") else None,
+        oidc_issuer=oidc_issuer.rstrip("/") if oidc_issuer else None,
+        oidc_client_id=get("HOTLINE_OIDC_CLIENT_ID"),
+        oidc_client_secret=get("HOTLINE_OIDC_CLIENT_SECRET"),
+        oidc_label=get("HOTLINE_OIDC_LABEL") or "single sign-on",
     )
     if problems:
         raise ConfigError(problems)

@@ -184,3 +184,58 @@ def test_the_legal_office_signs_in_and_acknowledges_an_incident(make_live_hotlin
     page.click("text=Sign out")
     page.goto(base + "/admin/health")
     assert page.url.startswith(base + "/admin/login")
+
+
+def test_a_legal_officer_and_a_school_office_each_see_what_they_may(make_live_hotline, browser, phone_page,
+                                                                    screenshots):
+    live = make_live_hotline()
+    base = live.settings.public_url
+    accounts = live.services.accounts
+    accounts.create(name="Lena Legal", email="lena@demo.org", role="legal", districts=["demo"],
+                    password_hash=PASSWORD_HASH)
+    accounts.create(name="Olga Office", email="olga@demo.org", role="school_office", districts=["demo"],
+                    schools=["lincoln"], password_hash=PASSWORD_HASH)
+    assert any("Incident 101" in reply for reply in live.text(FRONT_DESK, STAFF_LINE, "ICE"))
+    requests = live.services.requests
+    lincoln = requests.create(district_id="demo", type="contact_update", line=FAMILY_LINE, language="es",
+                              caller=PARENT, school="lincoln",
+                              fields={"student_name": "Ana P.", "contact_name": "Rosa P."})
+    requests.create(district_id="demo", type="contact_update", line=FAMILY_LINE, language="en", caller=PARENT,
+                    school="roosevelt", fields={"student_name": "Ben Q.", "contact_name": "Q."})
+    page = phone_page
+
+    def sign_in_as(email: str) -> None:
+        page.goto(base + "/admin/login")
+        page.fill("#email", email)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+
+    # The legal office: incidents (and takes one, by name), and every school's requests.
+    sign_in_as("lena@demo.org")
+    page.wait_for_url(base + "/admin/")
+    page.click("a.id >> text=101")
+    page.wait_for_url(base + "/admin/incidents/demo/101")
+    page.click("text=Acknowledge: I have it")
+    assert "You have incident 101" in page.locator(".flash").inner_text()
+    page.reload()
+    assert "acknowledged by Lena Legal for Office of Legal Counsel (dashboard)" in page.inner_text(".timeline")
+    page.click("nav >> text=Requests")
+    assert page.locator("li.request").count() == 2
+    assert page.locator("nav >> text=Audit log").count() == 0, "the audit log is the auditors'"
+    page.click("nav >> text=Sign out")
+
+    # A school office: only its school's requests, no incidents.
+    sign_in_as("olga@demo.org")
+    page.wait_for_url(base + "/admin/requests")
+    assert page.locator("li.request").count() == 1
+    assert "Ana P." in page.inner_text("main") and "Ben Q." not in page.inner_text("main")
+    assert page.locator("nav >> text=Incidents").count() == 0
+    assert page.locator("text=Export CSV").count() == 0
+    shoot(page, "requests-school-office-phone", screenshots)
+    page.click("text=Mark processed")
+    assert f"Request {lincoln.reference} is marked processed." in page.locator(".flash").inner_text()
+    assert live.services.requests.get("demo", lincoln.reference).processed_by == "Olga Office"
+    response = page.goto(base + "/admin/incidents/demo/101")
+    assert response.status == 403 and "Not for your role" in page.inner_text("main")
+    page.click("nav >> text=Olga Office")
+    assert "School office" in page.inner_text("main") and "This browser" in page.inner_text("main")

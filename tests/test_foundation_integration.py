@@ -5,6 +5,7 @@ client -> the local Twilio-compatible server; the outbound module's typed result
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -131,6 +132,15 @@ def test_hotline_serve_starts_everything_and_stops_cleanly(tmp_path):
         assert status == 200, "hotline serve answered /healthz 200"
         token = (tmp_path / "var" / "dev-auth-token").read_text().strip()
         assert token, "serve made a local development token for the simulator"
+        # First run: a district administrator (and, on the demo district, a legal account) to sign in with.
+        browser = requests.Session()
+        login = browser.get(f"http://127.0.0.1:{port}/admin/login", timeout=5).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+        signed = browser.post(f"http://127.0.0.1:{port}/admin/login", timeout=10, allow_redirects=False, data={
+            "csrf_token": csrf, "email": "legal@localhost",
+            "password": (tmp_path / "var" / "legal-password").read_text().strip()})
+        assert signed.status_code == 302 and signed.headers["Location"].endswith("/admin/"), signed.status_code
+        assert (tmp_path / "var" / "admin-password").exists()
         assert (tmp_path / "var" / "redis" / "appendonly.aof").exists() or \
             (tmp_path / "var" / "redis" / "appendonlydir").exists()
         children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
@@ -139,6 +149,7 @@ def test_hotline_serve_starts_everything_and_stops_cleanly(tmp_path):
         output, _ = process.communicate(timeout=30)
         assert process.returncode == 0, output
         assert "Stopped." in output
+        assert "admin@localhost (district administrator)" in output, "the banner says how to sign in"
     finally:
         if process.poll() is None:
             process.kill()

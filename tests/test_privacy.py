@@ -108,8 +108,8 @@ def test_processed_requests_are_purged_after_retention(make_hotline):
     hotline.text(PARENT, FAMILY_LINE, "MENU")
     for answer in ("3", "A teacher asked where my son was born", "1"):
         hotline.text(PARENT, FAMILY_LINE, answer)            # a second request, not processed
-    assert purge(hotline.services, now=time.time() + 29 * 86400) == {"demo": {"requests": 0, "incidents": 0}}
-    assert purge(hotline.services, now=time.time() + 31 * 86400) == {"demo": {"requests": 1, "incidents": 0}}
+    assert purge(hotline.services, now=time.time() + 29 * 86400) == {"demo": {"requests": 0, "incidents": 0, "audit": 0}}
+    assert purge(hotline.services, now=time.time() + 31 * 86400) == {"demo": {"requests": 1, "incidents": 0, "audit": 0}}
     assert hotline.services.requests.get("demo", reference) is None
     assert [r.reference for r in hotline.services.requests.list("demo")] == ["1002"], "new requests stay"
     store = hotline.services.redis

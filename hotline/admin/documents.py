@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app
 
-from ..incidents import documents
+from ..accounts import roles
 from ..document_links import file_response
-from .auth import login_required
+from ..incidents import documents
+from .auth import district_or_404, require
 
 bp = Blueprint("admin_documents", __name__, url_prefix="/admin")
 
 
 @bp.get("/incidents/<district_id>/<incident_id>/documents/<document_id>")
-@login_required
+@require(roles.DOCUMENTS_VIEW)
 def document(district_id: str, incident_id: str, document_id: str):
+    """Legal roles of the incident's district only: a warrant can name a student."""
     services = current_app.extensions["hotline"]
     if not all(documents.SAFE_PART.fullmatch(part) for part in (district_id, incident_id, document_id)):
         abort(404)
+    district_or_404(district_id)
     found = documents.get(services, district_id, incident_id, document_id)
     if found is None:
         abort(404)

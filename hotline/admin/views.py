@@ -1,8 +1,10 @@
-"""The legal office's dashboard at /admin: incidents and their timelines (acknowledge, close),
-office requests from the family line (mark processed, CSV export), language coverage, and the
-health of the queue and workers.
+"""The dashboard at /admin: incidents and their timelines (acknowledge, close, export), office
+requests from the family line (mark processed, CSV export), language coverage, the health of the
+queue and workers; the audit log, accounts and one's own sessions are in people.py.
 
-Server-rendered pages, no JavaScript. Every page needs a signed-in session (auth.py); every form
+Server-rendered pages, no JavaScript. Every page needs a signed-in account whose role has the
+page's permission (auth.py, accounts/roles.py) and shows only the account's districts (and, for a
+school office, its schools). What people see and do is written to the audit log. Every form
 carries a CSRF token (Flask-WTF's CSRFProtect, wired up in __init__.py for the whole app, with
 Twilio's signed webhooks exempted there).
 """
@@ -18,16 +20,17 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    url_for)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from ..accounts import roles
+from ..accounts.store import normal_email
 from ..check import language_rows
-from ..incidents import documents
-from ..exports import holder_name, request_rows, to_csv
+from ..exports import holder_name, incident_summary, request_rows, to_csv
 from ..health import WORKER_SEEN_WITHIN, worker_report
-from ..incidents import changes
+from ..incidents import changes, documents
 from ..incidents.escalation import deliveries
 from ..incidents.reconciler import heartbeat
 from ..phones import national
 from . import auth
-from .auth import login_required
+from .auth import login_required, require
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,12 @@ def _settings():
     return current_app.config["HOTLINE_SETTINGS"]
 
 
+@bp.context_processor
+def signed_in_account() -> dict:
+    """The signed-in account, for the navigation (only what its role may use is shown)."""
+    return {"me": auth.g.get("account")}
+
+
 # --- Every response ------------------------------------------------------------------------------
 
 @bp.after_request
@@ -71,6 +80,13 @@ def csrf_refused(error: CSRFError):
     return render_template("admin/message.html", title="Form expired",
                            message="This form is too old or was not sent from the dashboard. Go back, reload "
                                    "the page and try again.", signed_in=auth.signed_in(touch=False)), 400
+
+
+@bp.errorhandler(403)
+def forbidden(error):
+    return render_template("admin/message.html", title="Not for your role",
+                           message=f"{error.description} Your district administrator decides who may do what.",
+                           signed_in=auth.current_account() is not None, home=True), 403
 
 
 @bp.errorhandler(redis.RedisError)
@@ -117,6 +133,32 @@ def acknowledger(district, incident) -> str:
     return f"{name} (dashboard)" if incident.acknowledged_by == DASHBOARD_CONTACT else name
 
 
+def _person(account) -> str | None:
+    """A person's account names the person on the incident; the shared password names nobody."""
+    return None if account.id == auth.SHARED_ID else account.name
+
+
+def _dashboard_actor(district, legal_name: str) -> changes.Actor:
+    """Who acts from the dashboard: for the legal office (a legal account, the shared password), or
+    as safety (a safety account, whose "take" means responding: legal is still alerted)."""
+    account = auth.current_account()
+    if account.role == "safety":
+        safety = district.first_contact("safety")
+        return changes.Actor("safety", safety.id if safety else "dashboard-safety",
+                             safety.name if safety else "Safety", None, "dashboard", _person(account))
+    return changes.dashboard_actor(legal_name, DASHBOARD_CONTACT, _person(account))
+
+
+def taken_by(district, incident) -> str:
+    """"<person> (<contact>)" when a person is recorded (a dashboard account, or an account holding
+    the contact's number), else who took it; empty while nobody has."""
+    if not incident.acknowledged_by:
+        return ""
+    if incident.acknowledged_person:
+        return f"{incident.acknowledged_person} ({holder_name(district, incident)})"
+    return acknowledger(district, incident)
+
+
 def incident_row(district, incident, now: float) -> dict:
     school = district.schools.get(incident.school or "")
     return {
@@ -125,16 +167,34 @@ def incident_row(district, incident, now: float) -> dict:
         "school": school.name if school else "school not known",
         "reporter": incident.reporter_name or "unlisted number",
         "reported": local_time(district, incident.created), "age": age(now - incident.created),
-        "acknowledged_by": acknowledger(district, incident),
+        "acknowledged_by": taken_by(district, incident),
         "url": url_for("admin.incident", district_id=district.id, incident_id=incident.id),
     }
 
 
 def _district_or_404(district_id: str):
-    try:
-        return _services().directory.get(district_id)
-    except KeyError:
-        abort(404)
+    # Another district's objects answer 404 like missing ones: their existence is not revealed.
+    return auth.district_or_404(district_id)
+
+
+def _my_districts():
+    account = auth.current_account()
+    return [d for d in _services().directory.districts if account is not None and account.in_district(d.id)]
+
+
+def _record(districts, action: str, target: str = "", **detail) -> None:
+    ids = [d if isinstance(d, str) else d.id for d in districts]
+    _services().audit.record(ids, auth.actor(), action, target, **detail)
+
+
+def landing() -> str:
+    """The first page an account can use."""
+    account = auth.current_account()
+    for permission, endpoint in ((roles.INCIDENTS_VIEW, "admin.incidents"), (roles.REQUESTS_VIEW, "admin.requests_page"),
+                                 (roles.AUDIT_VIEW, "admin.audit_page"), (roles.USERS_MANAGE, "admin.users_page")):
+        if account is not None and account.can(permission):
+            return url_for(endpoint)
+    return url_for("admin.account_page")
 
 
 def _incident_or_404(district_id: str, incident_id: str):
@@ -151,34 +211,61 @@ def _incident_or_404(district_id: str, incident_id: str):
 def login():
     next_url = auth.safe_next(request.values.get("next"))
     if request.method == "GET" and auth.signed_in(touch=False):
-        return redirect(next_url or url_for("admin.incidents"))
-    error, status = None, 200
+        return redirect(next_url or landing())
+    error, status, headers = None, 200, {}
     ended = auth.ended_reason() if request.method == "GET" else None
+    email = normal_email(request.form.get("email", ""))
     if request.method == "POST":
+        password = request.form.get("password", "")
+        wait = auth.wait_before_attempt(email) if auth.password_configured() else 0
         if not auth.password_configured():
             error, status = "Sign-in is not set up yet (see below).", 403
-        elif not auth.attempt_allowed():
-            wait = max(1, round(auth.retry_after() / 60))
-            log.warning("dashboard sign-in refused: too many attempts from %s", auth.client_address())
-            error, status = f"Too many attempts. Wait {wait} minute{'s' if wait != 1 else ''} and try again.", 429
-        elif auth.password_matches(request.form.get("password", "")):
-            auth.forget_attempts()
-            auth.start_session()
-            log.info("dashboard sign-in from %s", auth.client_address())
-            return redirect(next_url or url_for("admin.incidents"))
+        elif wait > 0:
+            # The progressive delay: this attempt is not checked; after the wait the right password works.
+            seconds = max(1, round(wait))
+            log.warning("dashboard sign-in delayed %ss after failures from %s", seconds, auth.client_address())
+            error, status = f"Too many wrong passwords. Wait {seconds} second{'s' if seconds != 1 else ''} and try again.", 429
+            headers["Retry-After"] = str(seconds)
         else:
+            services = _services()
+            if email:
+                account = services.accounts.check_password(email, password)
+            else:
+                account = auth.shared_account() if auth.shared_password_matches(password) else None
+            if account is not None:
+                auth.attempt_succeeded(email)
+                auth.start_session(account, "password" if email else "shared")
+                if not email:
+                    log.warning("dashboard sign-in with the shared password (deprecated: create accounts with "
+                                "`hotline users add` and remove HOTLINE_ADMIN_PASSWORD_HASH)")
+                log.info("dashboard sign-in from %s", auth.client_address())
+                _record(_my_districts(), "sign_in", method="password" if email else "shared password")
+                return redirect(next_url or landing())
+            auth.attempt_failed(email)
+            known = services.accounts.by_email(email) if email else None
+            if known is not None:
+                services.audit.record(auth.account_districts(known), auth.Actor(
+                    known.name, known.email, known.role, auth.client_address(), known.id), "sign_in_failed")
             log.warning("dashboard sign-in: wrong password from %s", auth.client_address())
-            error, status = "That password is not right.", 401
-    return render_template("admin/login.html", error=error, ended=ended, next_url=next_url,
-                           configured=auth.password_configured(), signed_in=False), status
+            error, status = ("That email and password do not match an account." if email
+                             else "That password is not right."), 401
+    return render_template("admin/login.html", error=error, ended=ended, next_url=next_url, email=email,
+                           configured=auth.password_configured(), signed_in=False, sso=auth.sso_label()), status, headers
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    _record(_my_districts(), "sign_out")
     auth.end_session()
     flash("Signed out.")
     return redirect(url_for("admin.login"))
+
+
+@bp.get("/home")
+@login_required
+def home():
+    return redirect(landing())
 
 
 # --- Incidents -----------------------------------------------------------------------------------
@@ -190,7 +277,7 @@ def _incident_page(drills: bool):
         shown = "open"
     now = services.clock()
     rows, counts = [], {status: 0 for status in INCIDENT_FILTERS}
-    for district in services.directory.districts:
+    for district in _my_districts():
         # Drills have their own index (incidents.py): the counts of one tab never include the other.
         for incident in services.incidents.list(district.id, drills=drills):
             counts[incident.status] = counts.get(incident.status, 0) + 1
@@ -201,28 +288,30 @@ def _incident_page(drills: bool):
     rows.sort(key=lambda r: (r["status"] != "open", not r["urgent"]))
     refresh_query = {"status": shown, auth.PASSIVE_PARAM: 1}
     return render_template("admin/incidents.html", rows=rows, counts=counts, shown=shown, drills=drills,
+                           can_export=auth.current_account().can(roles.INCIDENTS_EXPORT),
                            filters=INCIDENT_FILTERS, refresh=AUTO_REFRESH, signed_in=True,
                            refresh_url=url_for(request.endpoint, **refresh_query),
                            tab="drills" if drills else "incidents")
 
 
 @bp.get("/")
-@login_required
+@require(roles.INCIDENTS_VIEW)
 def incidents():
     return _incident_page(drills=False)
 
 
 @bp.get("/drills")
-@login_required
+@require(roles.INCIDENTS_VIEW)
 def drills():
     return _incident_page(drills=True)
 
 
 @bp.get("/incidents/<district_id>/<incident_id>")
-@login_required
+@require(roles.INCIDENTS_VIEW)
 def incident(district_id: str, incident_id: str):
     services = _services()
     district, found = _incident_or_404(district_id, incident_id)
+    _record([district], "view_incident", found.id)
     school = district.schools.get(found.school or "")
     timeline = [{"time": local_time(district, event["t"], seconds=True), "kind": event["kind"], "text": event["text"]}
                 for event in services.incidents.timeline(district.id, found.id)]
@@ -234,7 +323,8 @@ def incident(district_id: str, incident_id: str):
              "copied": local_time(district, d.copied_at, seconds=True),
              "url": url_for("admin_documents.document", district_id=district.id, incident_id=found.id,
                             document_id=d.id)}
-            for n, d in enumerate(documents.listing(services, district.id, found.id), 1)]
+            for n, d in enumerate(documents.listing(services, district.id, found.id), 1)
+            if auth.current_account().can(roles.DOCUMENTS_VIEW)]
     sent = [{"contact": d.contact, "channel": d.channel, "tier": d.tier + 1, "round": d.round + 1,
              "status": d.status, "delivery": d.delivery or "", "at": local_time(district, d.at, seconds=True)}
             for d in deliveries(services, found)]
@@ -247,20 +337,23 @@ def incident(district_id: str, incident_id: str):
         "Verified by": {"roster": "staff roster", "code": "staff code", "pending": "NOT VERIFIED"}.get(
             found.verification, found.verification),
         "Line": national(found.line) if found.line else "",
-        "Taken by": acknowledger(district, found) or "nobody yet",
+        "Taken by": taken_by(district, found) or "nobody yet",
         "Taken": local_time(district, found.acknowledged_at, seconds=True),
         "Responding": found.responding_name or "",
         "School leader in charge": found.lead_name or "",
         "Officers left": local_time(district, found.left_at, seconds=True),
-        "Closed": local_time(district, found.closed_at, seconds=True) + (f" by {found.closed_by}" if found.closed_by else ""),
+        "Closed": local_time(district, found.closed_at, seconds=True),
+        "Closed by": found.closed_by or "",
     }
+    account = auth.current_account()
     return render_template("admin/incident.html", incident=found, district=district, summary=summary,
                            timeline=timeline, details=details, deliveries=sent, documents=docs, is_link=is_link,
-                           signed_in=True, tab="drills" if found.drill else "incidents")
+                           signed_in=True, can_take=account.can(roles.INCIDENTS_TAKE),
+                           can_close=account.can(roles.INCIDENTS_CLOSE), tab="drills" if found.drill else "incidents")
 
 
 @bp.post("/incidents/<district_id>/<incident_id>/acknowledge")
-@login_required
+@require(roles.INCIDENTS_TAKE)
 def acknowledge_incident(district_id: str, incident_id: str):
     services = _services()
     district, found = _incident_or_404(district_id, incident_id)
@@ -270,26 +363,49 @@ def acknowledge_incident(district_id: str, incident_id: str):
         legal = district.first_contact("legal")
         # The reporter is told "<name> has incident N", exactly as when the office replies ACK by text.
         name = legal.name if legal else "The legal office"
-        outcome = changes.take(services, district, found, changes.dashboard_actor(name, DASHBOARD_CONTACT))
+        outcome = changes.take(services, district, found, _dashboard_actor(district, name))
         if outcome.changed:
-            flash(f"You have incident {found.id}. The reporter and the other contacts are being told.")
+            _record([district], "acknowledge", found.id)
+            if outcome.reason == "responding":
+                flash(f"You are responding to incident {found.id}. The legal office is still being alerted.")
+            else:
+                flash(f"You have incident {found.id}. The reporter and the other contacts are being told.")
         else:
             flash(f"Incident {found.id} was already taken by {acknowledger(district, found)}.")
     return redirect(url_for("admin.incident", district_id=district.id, incident_id=found.id))
 
 
 @bp.post("/incidents/<district_id>/<incident_id>/close")
-@login_required
+@require(roles.INCIDENTS_CLOSE)
 def close_incident(district_id: str, incident_id: str):
     services = _services()
     district, found = _incident_or_404(district_id, incident_id)
     legal = district.first_contact("legal")
     name = legal.name if legal else "The legal office"
-    if changes.close(services, district, found, changes.dashboard_actor(name, DASHBOARD_CONTACT)).changed:
+    actor = _dashboard_actor(district, name)
+    if changes.close(services, district, found, actor).changed:
+        _record([district], "close", found.id)
         flash(f"Incident {found.id} is closed. The reporter and the contacts who were alerted are being told.")
     else:
         flash(f"Incident {found.id} was already closed.")
     return redirect(url_for("admin.incident", district_id=district.id, incident_id=found.id))
+
+
+@bp.get("/incidents.csv")
+@require(roles.INCIDENTS_EXPORT, download=True)
+def incidents_csv():
+    services = _services()
+    rows, districts = [], _my_districts()
+    for district in districts:
+        for drills in (False, True):
+            for found in services.incidents.list(district.id, drills):
+                rows.append({**incident_summary(district, found), "acknowledged_by": taken_by(district, found)})
+    _record(districts, "export_incidents", "", count=len(rows), ids=[r["id"] for r in rows][:200])
+    fields = ["district", "id", "type", "drill", "status", "urgent", "school", "reporter", "reported",
+              "acknowledged_by", "acknowledged", "closed"]
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
+    return Response(to_csv(rows, fields), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="incidents-{stamp}.csv"'})
 
 
 # --- Office requests -----------------------------------------------------------------------------
@@ -299,17 +415,23 @@ def _status_filter(value: str | None) -> str:
 
 
 @bp.get("/requests")
-@login_required
+@require(roles.REQUESTS_VIEW)
 def requests_page():
     services = _services()
+    account = auth.current_account()
     shown = _status_filter(request.args.get("status"))
     items, counts = [], {status: 0 for status in REQUEST_FILTERS}
-    for district in services.directory.districts:
+    shown_by_district: dict[str, list[str]] = {}
+    for district in _my_districts():
         for item in services.requests.list(district.id):
+            # A school office sees its schools' requests only; one without a school is for district roles.
+            if not account.sees_school(district.id, item.school):
+                continue
             counts[item.status] = counts.get(item.status, 0) + 1
             counts["all"] += 1
             if shown not in ("all", item.status):
                 continue
+            shown_by_district.setdefault(district.id, []).append(item.reference)
             school = district.schools.get(item.school or "")
             items.append({
                 "district": district.id, "reference": item.reference, "status": item.status,
@@ -320,18 +442,25 @@ def requests_page():
                 "processed": f"{local_time(district, item.processed_at)} by {item.processed_by}"
                 if item.processed_at else "",
             })
+    for district_id, references in shown_by_district.items():
+        _record([district_id], "view_requests", ",".join(references[:100]), status=shown, count=len(references))
     return render_template("admin/requests.html", items=items, counts=counts, shown=shown, filters=REQUEST_FILTERS,
-                           is_link=is_link, signed_in=True, tab="requests")
+                           is_link=is_link, signed_in=True, tab="requests",
+                           can_process=account.can(roles.REQUESTS_PROCESS), can_export=account.can(roles.REQUESTS_EXPORT))
 
 
 @bp.post("/requests/<district_id>/<reference>/processed")
-@login_required
+@require(roles.REQUESTS_PROCESS)
 def mark_processed(district_id: str, reference: str):
     services = _services()
     district = _district_or_404(district_id)
-    done = services.requests.mark_processed(district.id, reference[:12], by="dashboard")
-    if done is None:
+    account = auth.current_account()
+    found = services.requests.get(district.id, reference[:12])
+    if found is None or not account.sees_school(district.id, found.school):
         abort(404)
+    by = "dashboard" if account.id == auth.SHARED_ID else account.name
+    done = services.requests.mark_processed(district.id, found.reference, by=by)
+    _record([district], "request_processed", found.reference)
     flash(f"Request {done.reference} is marked processed.")
     return redirect(url_for("admin.requests_page", status=_status_filter(request.form.get("shown"))))
 
@@ -339,10 +468,15 @@ def mark_processed(district_id: str, reference: str):
 # A cell starting with one of these is a formula to Excel and LibreOffice: a family's text must not
 # run in the office's spreadsheet (CSV injection). E.164 phone numbers start with + and are harmless.
 @bp.get("/requests.csv")
-@login_required(download=True)
+@require(roles.REQUESTS_EXPORT, download=True)
 def requests_csv():
     shown = _status_filter(request.args.get("status"))
-    body = to_csv(request_rows(_services(), None if shown == "all" else shown))
+    account = auth.current_account()
+    rows = request_rows(_services(), None if shown == "all" else shown, visible=account.sees_school)
+    for district in _my_districts():
+        references = [r["reference"] for r in rows if r["district"] == district.id]
+        _record([district], "export_requests", ",".join(references[:200]), status=shown, count=len(references))
+    body = to_csv(rows)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="office-requests-{shown}-{stamp}.csv"'})
@@ -351,12 +485,12 @@ def requests_csv():
 # --- Languages and health ------------------------------------------------------------------------
 
 @bp.get("/languages")
-@login_required
+@require(roles.SETTINGS_VIEW)
 def languages():
 
     services = _services()
     tables = []
-    for district in services.directory.districts:
+    for district in _my_districts():
         catalogs = services.content(district).catalogs
         codes = list(district.languages)
         tables.append({"district": district, "rows": language_rows(catalogs, codes),
@@ -365,7 +499,7 @@ def languages():
 
 
 @bp.get("/health")
-@login_required
+@require(roles.SETTINGS_VIEW)
 def health():
 
     services = _services()
@@ -373,8 +507,12 @@ def health():
     healthy, beat = heartbeat(services)
     outbox = []
     if services.settings.dry_run:
-        district = services.directory.districts[0]
-        for item in reversed(services.outbound.outbox()[-OUTBOX_SHOWN:]):
+        mine = _my_districts()
+        district = mine[0] if mine else services.directory.districts[0]
+        # Only what this account's districts' lines sent: another district's texts are not its business.
+        lines = {line.number for d in mine for line in d.lines}
+        sent = [item for item in services.outbound.outbox() if item["from"] in lines]
+        for item in reversed(sent[-OUTBOX_SHOWN:]):
             outbox.append({**item, "when": local_time(district, item["time"], seconds=True)})
     return render_template("admin/health.html", workers=workers, healthy=healthy, beat=beat, outbox=outbox,
                            dry_run=services.settings.dry_run, seen_within=WORKER_SEEN_WITHIN, signed_in=True,

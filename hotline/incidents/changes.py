@@ -30,6 +30,7 @@ class Actor:
     name: str
     number: str | None = None
     via: str = "text reply"
+    person: str | None = None     # the person acting for a contact or the dashboard, when known
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,21 @@ class Outcome:
     incident: Incident
 
 
-def dashboard_actor(name: str, user_id: str = "dashboard") -> Actor:
-    return Actor("dashboard", user_id, name, None, "dashboard")
+def dashboard_actor(name: str, user_id: str = "dashboard", person: str | None = None) -> Actor:
+    return Actor("dashboard", user_id, name, None, "dashboard", person)
+
+
+def person_for(services: Services, district: District, actor: Actor) -> str | None:
+    """Who is acting: the dashboard account's person, or the one account holding the contact's
+    phone number in this district (docs/dashboard.md), if any."""
+    if actor.person or not actor.number:
+        return actor.person
+    holders = services.accounts.by_phone(actor.number, district.id)
+    return holders[0].name if len(holders) == 1 else None
+
+
+def _who(person: str | None, actor: Actor) -> str:
+    return f"{person} for {actor.name}" if person else actor.name
 
 
 def actors_for_number(district: District, incident: Incident, number: str, via: str = "text reply") -> list[Actor]:
@@ -72,7 +86,7 @@ def _refusal(name: str, actor: Actor, incident: Incident) -> str:
 def _reached_or_direct(services: Services, district: District, incident: Incident, actor: Actor) -> bool:
     """Contacts act only on incidents they were alerted to (by this hotline's sends, or by the staff
     call that was put through to them); the dashboard is signed in."""
-    if actor.role == "dashboard" or actor.via == "staff call":
+    if actor.role == "dashboard" or actor.via in ("dashboard", "staff call"):
         return True
     return any(r.contact_id == actor.id for r in reached(services.redis, district, incident))
 
@@ -88,16 +102,17 @@ def take(services: Services, district: District, incident: Incident, actor: Acto
         return Outcome(False, "not_alerted", incident)
     now = services.clock()
     if name == "take":
-        changed = services.incidents.apply(
-            incident, states.from_states("take", actor.role, incident.type),
-            {"status": "taken", "acknowledged_by": actor.id, "acknowledged_name": actor.name, "acknowledged_at": now},
-            guard="acknowledged_by")
+        person = person_for(services, district, actor)
+        values = {"status": "taken", "acknowledged_by": actor.id, "acknowledged_name": actor.name,
+                   "acknowledged_at": now, **({"acknowledged_person": person} if person else {})}
+        changed = services.incidents.apply(incident, states.from_states("take", actor.role, incident.type), values,
+                                           guard="acknowledged_by")
         if not changed:
             if incident.acknowledged_by == actor.id:
                 return Outcome(False, "yours", incident)
             return Outcome(False, _refusal(name, actor, incident), incident)
-        services.incidents.add_event(incident, "taken", f"taken by {actor.name} ({actor.via})", contact=actor.id,
-                                     role=actor.role)
+        services.incidents.add_event(incident, "taken", f"taken by {_who(person, actor)} ({actor.via})",
+                                     contact=actor.id, role=actor.role, **({"person": person} if person else {}))
         log.info("incident %s/%s taken by %s via %s", district.id, incident.id, actor.id, actor.via)
         tell_reporter(services, incident, "staff.reporter.taken", "taken", contact=actor.name)
         tell_reached(services, incident, "escalation.taken_by_other", "taken",
@@ -126,11 +141,13 @@ def close(services: Services, district: District, incident: Incident, actor: Act
         return Outcome(False, "not_allowed_role", incident)
     if not _reached_or_direct(services, district, incident, actor) and incident.acknowledged_by != actor.id:
         return Outcome(False, "not_alerted", incident)
-    changed = services.incidents.apply(incident, states.ACTIVE,
-                                       {"status": "closed", "closed_by": actor.name, "closed_at": services.clock()})
+    person = person_for(services, district, actor)
+    changed = services.incidents.apply(incident, states.ACTIVE, {"status": "closed", "closed_by": _who(person, actor),
+                                                                 "closed_at": services.clock()})
     if not changed:
         return Outcome(False, "closed" if incident.status == "closed" else "not_allowed_state", incident)
-    services.incidents.add_event(incident, "closed", f"closed by {actor.name} ({actor.via})", role=actor.role)
+    services.incidents.add_event(incident, "closed", f"closed by {_who(person, actor)} ({actor.via})",
+                                 role=actor.role, **({"person": person} if person else {}))
     tell_reporter(services, incident, "staff.reporter.closed", "closed", contact=actor.name)
     tell_reached(services, incident, "escalation.closed_by", "closed",
                  exclude=[actor.number] if actor.number else [], contact=actor.name)

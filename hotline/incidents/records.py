@@ -44,6 +44,7 @@ class Incident:
     acknowledged_by: str | None = None      # who has it (a legal role): a contact id, or "dashboard"
     acknowledged_name: str | None = None    # who, as people should read it
     acknowledged_at: float | None = None
+    acknowledged_person: str | None = None  # the person, when an account names one (docs/dashboard.md)
     responding_by: str | None = None        # safety (or crisis) responding while legal is still sought
     responding_name: str | None = None
     responding_at: float | None = None
