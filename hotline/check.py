@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import click
 
+from .district import District
+from .first_reply import longest_first_reply
 from .messages import SOURCE_LANGUAGE, Catalogs, longest_sms
 from .segments import count_segments
 from .services import check_configuration, content_for_dirs
@@ -50,6 +52,29 @@ def over_budget(catalogs: Catalogs, codes: list[str], budget: int = SMS_BUDGET) 
     return found
 
 
+# The flows whose first reply is what a front desk reads in the first 30 seconds.
+FIRST_REPLY_FLOWS = ("staff_ice", "staff_records", "staff_detain")
+
+
+def first_reply_warnings(content, district: District, budget: int = SMS_BUDGET) -> list[str]:
+    """Per language: a protocol's whole first reply, as sent with this district's names and numbers,
+    over the SMS budget. Non-Latin scripts are UCS-2 (70 characters a segment): they are listed,
+    since the protocol must still be read in full; English over budget means the wording must change."""
+    found = []
+    for flow_id in FIRST_REPLY_FLOWS:
+        if flow_id not in content.flows.flows:
+            continue
+        for code in district.languages:
+            if code not in content.catalogs:
+                continue
+            reply = longest_first_reply(content.flows, content.catalogs, district, flow_id, code)
+            if reply.segments.segments > budget:
+                found.append(f"messages/{code}.yaml: the first reply of {flow_id} is {reply.segments.segments} SMS "
+                             f"segments ({reply.segments.encoding}, {reply.segments.units} units) with "
+                             f"{district.id}'s names and numbers, over the budget of {budget}")
+    return found
+
+
 def run_check(settings: Settings) -> int:
     directory, problems = check_configuration(settings)
     errors = [p for p in problems if not p.warning]
@@ -66,6 +91,8 @@ def run_check(settings: Settings) -> int:
                        f"{row['voice'][:34]:<34} {row['longest_sms']} segments ({row['longest_key']})")
         for line in over_budget(content.catalogs, list(district.languages)):
             click.echo(f"  note: {line}")
+        for line in first_reply_warnings(content, district):
+            click.echo(f"  warning: {line}")
     if warnings:
         click.echo(f"\n{len(warnings)} warning(s):")
         for problem in warnings:

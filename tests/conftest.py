@@ -74,6 +74,29 @@ def kill_tree(pid: int) -> None:
     kill_pids(process_tree(pid))
 
 
+# --- Shared by the staff-line tests -----------------------------------------------------------------
+
+# Every tier a second apart: escalation, widening and giving up within a test's patience.
+FAST_TIERS = {"escalation": {"tiers": [
+    {"notify": ["legal_office sms", "safety sms"], "wait": "1s"},
+    {"notify": ["legal_office voice", "safety voice", "backup_counsel sms"], "wait": "1s"},
+    {"notify": ["designee sms", "designee voice"], "wait": "1s"},
+], "rounds": 1}}
+
+
+def bodies(fake, number: str) -> list[str]:
+    """The texts the Twilio server received for ``number``."""
+    return [m["body"] for m in fake.messages_to(number)]
+
+
+def incident(hotline, incident_id: str = "101"):
+    return hotline.services.incidents.get("demo", incident_id)
+
+
+def timeline_text(hotline, incident_id: str = "101") -> str:
+    return "\n".join(e["text"] for e in hotline.services.incidents.timeline("demo", incident_id))
+
+
 def write_district(folder: Path, changes: dict | None = None, name: str = "district.yaml") -> Path:
     """The demo district with ``changes`` merged in; office hours always open unless changed."""
     return write_demo_copy(folder / name, changes)

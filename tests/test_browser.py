@@ -218,7 +218,7 @@ def test_a_legal_officer_and_a_school_office_each_see_what_they_may(make_live_ho
     page.click("text=Acknowledge: I have it")
     assert "You have incident 101" in page.locator(".flash").inner_text()
     page.reload()
-    assert "acknowledged by Lena Legal for Office of Legal Counsel (dashboard)" in page.inner_text(".timeline")
+    assert "taken by Lena Legal for Office of Legal Counsel (dashboard)" in page.inner_text(".timeline")
     page.click("nav >> text=Requests")
     assert page.locator("li.request").count() == 2
     assert page.locator("nav >> text=Audit log").count() == 0, "the audit log is the auditors'"

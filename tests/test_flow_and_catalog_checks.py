@@ -120,3 +120,19 @@ def test_check_prints_the_language_table(monkeypatch):
     assert "segments" in table["ar"]
     for code in ("en", "es", "ar", "vi", "so", "hmn", "my", "ksw", "rhg"):
         assert code in table
+
+
+def test_the_protocols_first_replies_fit_three_segments_in_english_for_the_demo(monkeypatch):
+    monkeypatch.delenv("HOTLINE_DISTRICT", raising=False)
+    output = CliRunner().invoke(main, ["check"]).output
+    assert "messages/en.yaml: the first reply" not in output, output
+
+
+def test_check_warns_when_a_districts_names_push_the_first_reply_over_budget(tmp_path, monkeypatch):
+    long_name = "Office of the General Counsel and Deputy Superintendent for Legal Affairs"
+    district = write_district(tmp_path / "district", {"referral": {"name": long_name, "phone": "+13035550117"},
+                                                      "contacts": {"safety": {"name": long_name}}})
+    monkeypatch.setenv("HOTLINE_DISTRICT", str(district))
+    result = CliRunner().invoke(main, ["check"])
+    assert "warning: messages/en.yaml: the first reply of staff_ice is 4 SMS segments" in result.output, result.output
+    assert result.exit_code == 0, "a warning, not a refusal: the protocol still goes out whole"

@@ -6,26 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import (ALWAYS_CLOSED, BACKUP, DESIGNEE, FRONT_DESK, INTERPRETER, LEGAL, PRINCIPAL, SAFETY,
-                      STAFF_LINE, STRANGER)
+from conftest import (ALWAYS_CLOSED, BACKUP, DESIGNEE, FAST_TIERS, FRONT_DESK, INTERPRETER, LEGAL, PRINCIPAL,
+                      SAFETY, STAFF_LINE, STRANGER, bodies, incident, timeline_text)
 
-FAST = {"escalation": {"tiers": [
-    {"notify": ["legal_office sms", "safety sms"], "wait": "1s"},
-    {"notify": ["legal_office voice", "safety voice", "backup_counsel sms"], "wait": "1s"},
-    {"notify": ["designee sms", "designee voice"], "wait": "1s"},
-], "rounds": 1}}
-
-
-def bodies(fake, number):
-    return [m["body"] for m in fake.messages_to(number)]
-
-
-def incident(hotline, incident_id="101"):
-    return hotline.services.incidents.get("demo", incident_id)
-
-
-def timeline_text(hotline, incident_id="101"):
-    return "\n".join(e["text"] for e in hotline.services.incidents.timeline("demo", incident_id))
+FAST = FAST_TIERS
 
 
 # --- 1. Everyday words never change an incident ------------------------------------------------------
