@@ -20,8 +20,8 @@ from .district import District, Line
 from .engine import ActionSlot, Context, Event, KeywordMatch
 from .engine.keywords import OPT_IN_WORDS, OPT_OUT_WORDS, reserved_word
 from .facts import FACTS
-from .phones import mask
-from .render.values import Phone
+from .phones import example_number, mask
+from .render.values import Phone, Place
 from .services import Content, Services
 from .sessions import call_key, sms_key
 
@@ -110,7 +110,21 @@ def base_variables(district: District, line: Line) -> dict:
     values["resources"] = "; ".join(
         ", ".join(str(part) for part in (r.name, Phone(r.phone) if r.phone else None, r.url) if part)
         for r in district.resources) or "-"
+    values.update(family_variables(district, line))
     return values
+
+
+def family_variables(district: District, line: Line) -> dict:
+    """What the district's own data says (issue 12): the safety contact's name as the district
+    calls it, where families update emergency contacts, and an example phone number that looks
+    local to the district (the bad-phone hint)."""
+    safety = district.first_contact("safety")
+    portal = district.contact_updates
+    return {
+        "safety_name": safety.name if safety else "",
+        "contact_portal": Place(portal.portal, portal.url) if portal else district.name,
+        "example_phone": Phone(example_number(district.region, line.number)),
+    }
 
 
 @dataclass

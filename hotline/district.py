@@ -124,6 +124,15 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class ContactUpdates:
+    """Where families update emergency contacts themselves, besides their school's office (the
+    detained-parent answer names it): e.g. the district's Parent Portal and its address."""
+
+    portal: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class District:
     id: str
     name: str
@@ -144,6 +153,7 @@ class District:
     source: Path
     flows_dir: Path | None = None
     messages_dir: Path | None = None
+    contact_updates: ContactUpdates | None = None
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(self.timezone)
@@ -329,6 +339,18 @@ def _tiers(reader: _Reader, data: Any, key: str, contacts: dict[str, Contact], d
     return tuple(tiers)
 
 
+def _contact_updates(reader: _Reader, data: Any) -> ContactUpdates | None:
+    if data is None:
+        return None
+    data = reader.mapping(data, "contact_updates")
+    portal = reader.text(data, "portal", "contact_updates")
+    url = reader.text(data, "url", "contact_updates", required=False)
+    if url and not re.match(r"^https?://", url):
+        reader.problem("contact_updates.url", f"{url!r} is not a web address", "write it as https://...")
+        url = None
+    return ContactUpdates(portal, url) if portal else None
+
+
 def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District | None, list[Problem]]:
     """Read one district file. Returns the district (None when it cannot be used) and its problems."""
     reader = _Reader(path)
@@ -501,6 +523,8 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
             else:
                 messages_dir = folder
 
+    contact_updates = _contact_updates(reader, root.get("contact_updates"))
+
     if not lines:
         return None, reader.problems
     return District(
@@ -510,7 +534,7 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         staff_code=str(staff_code) if staff_code is not None else None,
         twilio_answers_reserved_words=bool(info.get("twilio_answers_reserved_words", True)),
         retention=retention, resources=tuple(resources), source=path,
-        flows_dir=flows_dir, messages_dir=messages_dir,
+        flows_dir=flows_dir, messages_dir=messages_dir, contact_updates=contact_updates,
     ), reader.problems
 
 

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 RECORD_MAX_SECONDS = 120
 # Placeholders whose value is fixed for a district: a district's own recording may say them.
 DISTRICT_CONSTANTS = frozenset({"district", "legal_phone", "safety_phone", "liaison_phone", "civil_rights_phone",
-                                "help_phone", "resources"})
+                                "help_phone", "resources", "safety_name", "contact_portal", "example_phone"})
 
 
 @dataclass
