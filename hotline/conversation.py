@@ -21,6 +21,7 @@ from .engine import ActionSlot, Context, Event, KeywordMatch
 from .engine.keywords import OPT_IN_WORDS, OPT_OUT_WORDS, reserved_word
 from .facts import FACTS
 from .phones import example_number, mask
+from .recordings import missing_for_family_line
 from .render.values import Phone, Place
 from .services import Content, Services
 from .sessions import call_key, sms_key
@@ -51,10 +52,11 @@ class Turn:
         return self.state.get("lang") or self.district.default_language
 
     def voice_ready(self, lang: str | None = None) -> bool:
-        """The language can be spoken: a Twilio voice, or a recording of every message the flows say."""
+        """The language can be spoken: a Twilio voice, or the recordings of everything the family
+        line says (pieces, digits and school names included; see recordings.py)."""
         catalog = self.content.catalogs.get(lang or self.lang)
-        return catalog.voice is not None or (bool(catalog.audio)
-                                              and self.content.flows.message_keys() <= catalog.audio)
+        return catalog.voice is not None or (bool(catalog.audio) and not missing_for_family_line(
+            self.content.catalogs, self.content.flows, catalog.code, [s.name for s in self.district.schools.values()]))
 
     def liaison_open(self) -> bool:
         liaison = self.district.first_contact("liaison")

@@ -20,7 +20,7 @@ from hotline.office_requests import TYPES as REQUEST_TYPES
 CATALOGS = load_catalogs(messages_dir())
 ENGLISH = CATALOGS.get("en")
 DEMO_LANGUAGES = ("en", "es", "ar", "vi", "so", "hmn", "my", "ksw", "rhg")
-KEY_PATTERN = re.compile(r"[\"']((?:common|staff|family|escalation|office|reserved|language|format|whisper)"
+KEY_PATTERN = re.compile(r"[\"']((?:common|staff|family|escalation|office|reserved|language|format|whisper|voice)"
                          r"\.[a-z_]+(?:\.[a-z_]+)*)[\"']")
 
 

@@ -107,12 +107,13 @@ def test_somali_by_phone_goes_to_the_interpreter_with_the_language(hotline):
 def test_somali_recordings_are_played_when_they_exist(tmp_path, make_hotline):
     import shutil
 
+    from hotline.recordings import missing_for_family_line
+    from hotline.testing.audio import write_recordings
+
     content = tmp_path / "content"
     shutil.copytree(messages_dir(), content / "messages")
-    audio = content / "messages" / "audio" / "so"
-    audio.mkdir(parents=True)
-    for key in CATALOGS.get("en").entries:
-        (audio / f"{key}.mp3").write_bytes(b"ID3 fake mp3 for the test")
+    needed = missing_for_family_line(CATALOGS, load_flows(flows_dir()), "so", ["Lincoln Elementary", "Roosevelt High"])
+    write_recordings(content / "messages" / "audio" / "so", needed)
     hotline = make_hotline({"content": {"messages": str(content / "messages")}})
     call = hotline.call(PARENT, FAMILY_LINE)
     call = hotline.phone.press(call, "5")

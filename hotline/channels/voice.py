@@ -216,7 +216,7 @@ def escalation_answer():
     return twiml(response)
 
 
-@bp.get("/audio/<district_id>/<lang>/<key>.mp3")
+@bp.get("/audio/<district_id>/<lang>/<path:key>.mp3")
 def audio(district_id: str, lang: str, key: str):
     hotline = services()
     try:
