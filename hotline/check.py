@@ -3,9 +3,12 @@ a per-language table: keys present, reviewed or not, how voice is served, longes
 
 from __future__ import annotations
 
+import textwrap
+
 import click
 
 from .messages import SOURCE_LANGUAGE, Catalogs, longest_sms
+from .recordings import missing_for_family_line
 from .segments import count_segments
 from .services import check_configuration, content_for_dirs
 from .settings import Settings
@@ -50,6 +53,27 @@ def over_budget(catalogs: Catalogs, codes: list[str], budget: int = SMS_BUDGET) 
     return found
 
 
+def recordings_report(content, district) -> list[str]:
+    """For each language without a Twilio voice: exactly which recordings its callers still lack
+    for a complete voice line (until then they are connected to the interpreter)."""
+    lines = []
+    schools = [s.name for s in district.schools.values()]
+    for code in district.languages:
+        catalog = content.catalogs.get(code)
+        if code not in content.catalogs or catalog.voice:
+            continue
+        missing = missing_for_family_line(content.catalogs, content.flows, code, schools)
+        folder = f"{catalog.path.parent.name}/audio/{code}/"
+        if not missing:
+            lines.append(f"  recordings: {code} complete ({len(catalog.audio)} in {folder}): callers hear {catalog.name}")
+            continue
+        lines.append(f"  recordings: {code} lacks {len(missing)} for a complete voice line (callers get the "
+                     f"interpreter until then); add to {folder}:")
+        lines.extend(textwrap.wrap(", ".join(f"{name}.mp3" for name in missing), width=110,
+                                   initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False))
+    return lines
+
+
 def run_check(settings: Settings) -> int:
     directory, problems = check_configuration(settings)
     errors = [p for p in problems if not p.warning]
@@ -66,6 +90,8 @@ def run_check(settings: Settings) -> int:
                        f"{row['voice'][:34]:<34} {row['longest_sms']} segments ({row['longest_key']})")
         for line in over_budget(content.catalogs, list(district.languages)):
             click.echo(f"  note: {line}")
+        for line in recordings_report(content, district):
+            click.echo(line)
     if warnings:
         click.echo(f"\n{len(warnings)} warning(s):")
         for problem in warnings:
