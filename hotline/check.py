@@ -9,6 +9,7 @@ import click
 
 from .messages import SOURCE_LANGUAGE, Catalogs, longest_sms
 from .recordings import missing_for_family_line
+from .translations import review_summary
 from .segments import count_segments
 from .services import check_configuration, content_for_dirs
 from .settings import Settings
@@ -34,9 +35,13 @@ def language_rows(catalogs: Catalogs, codes: list[str]) -> list[dict]:
         catalog = catalogs.get(code)
         present = sum(1 for key in source.entries if key in catalog.entries)
         segments, key = longest_sms(catalog, source.entries)
+        review = review_summary(catalogs, code)
         rows.append({"code": code, "name": catalog.name, "keys": f"{present}/{len(source.entries)}",
                      "reviewed": "yes" if catalog.reviewed else "NO", "voice": voice_mode(catalogs, code),
-                     "longest_sms": segments, "longest_key": key or "-"})
+                     "longest_sms": segments, "longest_key": key or "-",
+                     # per message (issue 12): reviewed against today's English, or changed since
+                     "messages_reviewed": f"{review.reviewed}/{review.total}", "changed": review.changed,
+                     "unreviewed": review.unreviewed})
     return rows
 
 
@@ -83,11 +88,15 @@ def run_check(settings: Settings) -> int:
         click.echo(f"\n{district.name} ({district.source}): {len(district.lines)} lines, {len(district.contacts)} "
                    f"contacts, {len(district.roster)} staff, {len(district.languages)} languages")
         rows = language_rows(content.catalogs, list(district.languages))
-        header = f"  {'lang':<5} {'name':<14} {'keys':>8} {'reviewed':>8}  {'voice':<34} longest SMS"
+        header = f"  {'lang':<5} {'name':<14} {'keys':>8} {'reviewed':>12}  {'voice':<34} longest SMS"
         click.echo(header)
         for row in rows:
-            click.echo(f"  {row['code']:<5} {row['name'][:14]:<14} {row['keys']:>8} {row['reviewed']:>8}  "
+            click.echo(f"  {row['code']:<5} {row['name'][:14]:<14} {row['keys']:>8} {row['reviewed'] + ' ' + row['messages_reviewed']:>12}  "
                        f"{row['voice'][:34]:<34} {row['longest_sms']} segments ({row['longest_key']})")
+        for row in rows:
+            if row["changed"]:
+                click.echo(f"  review: {row['code']}: English changed since the review of "
+                           f"{len(row['changed'])} message(s): {', '.join(row['changed'])}")
         for line in over_budget(content.catalogs, list(district.languages)):
             click.echo(f"  note: {line}")
         for line in recordings_report(content, district):

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from .cli_translations import translations
 from .exports import incident_summary, request_rows, to_csv
 from .problems import ConfigError
 from .settings import Settings, settings_from_env
@@ -234,6 +235,8 @@ def hash_password(password: str) -> None:
 
     click.echo(generate_password_hash(password))
 
+
+main.add_command(translations)   # issue 12: hotline translations export/import (cli_translations.py)
 
 if __name__ == "__main__":
     main()
