@@ -8,6 +8,7 @@ import textwrap
 import click
 
 from .messages import SOURCE_LANGUAGE, Catalogs, longest_sms
+from . import recording_store
 from .recordings import missing_for_family_line
 from .translations import review_summary
 from .segments import count_segments
@@ -58,7 +59,7 @@ def over_budget(catalogs: Catalogs, codes: list[str], budget: int = SMS_BUDGET) 
     return found
 
 
-def recordings_report(content, district) -> list[str]:
+def recordings_report(content, district, var_dir=None) -> list[str]:
     """For each language without a Twilio voice: exactly which recordings its callers still lack
     for a complete voice line (until then they are connected to the interpreter)."""
     lines = []
@@ -67,10 +68,14 @@ def recordings_report(content, district) -> list[str]:
         catalog = content.catalogs.get(code)
         if code not in content.catalogs or catalog.voice:
             continue
-        missing = missing_for_family_line(content.catalogs, content.flows, code, schools)
+        stored = recording_store.stored(recording_store.storage_folder(district, var_dir or "var"), code)
+        missing = missing_for_family_line(content.catalogs, content.flows, code, schools, stored)
         folder = f"{catalog.path.parent.name}/audio/{code}/"
+        if stored:
+            lines.append(f"  recordings: {code}: {len(stored)} recorded by phone in "
+                         f"{recording_store.storage_folder(district, var_dir or 'var') / code}")
         if not missing:
-            lines.append(f"  recordings: {code} complete ({len(catalog.audio)} in {folder}): callers hear {catalog.name}")
+            lines.append(f"  recordings: {code} complete: callers hear {catalog.name}")
             continue
         lines.append(f"  recordings: {code} lacks {len(missing)} for a complete voice line (callers get the "
                      f"interpreter until then); add to {folder}:")
@@ -99,7 +104,7 @@ def run_check(settings: Settings) -> int:
                            f"{len(row['changed'])} message(s): {', '.join(row['changed'])}")
         for line in over_budget(content.catalogs, list(district.languages)):
             click.echo(f"  note: {line}")
-        for line in recordings_report(content, district):
+        for line in recordings_report(content, district, settings.var_dir):
             click.echo(line)
     if warnings:
         click.echo(f"\n{len(warnings)} warning(s):")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from . import engine, optout, ratelimit
+from . import engine, optout, ratelimit, recording_store
 from .actions import ActionResult, execute
 from .district import District, Line
 from .engine import ActionSlot, Context, Event, KeywordMatch
@@ -55,8 +55,13 @@ class Turn:
         """The language can be spoken: a Twilio voice, or the recordings of everything the family
         line says (pieces, digits and school names included; see recordings.py)."""
         catalog = self.content.catalogs.get(lang or self.lang)
-        return catalog.voice is not None or (bool(catalog.audio) and not missing_for_family_line(
-            self.content.catalogs, self.content.flows, catalog.code, [s.name for s in self.district.schools.values()]))
+        if catalog.voice is not None:
+            return True
+        stored = recording_store.stored(recording_store.storage_folder(self.district, self.services.settings.var_dir),
+                                        catalog.code)
+        return bool(catalog.audio or stored) and not missing_for_family_line(
+            self.content.catalogs, self.content.flows, catalog.code, [s.name for s in self.district.schools.values()],
+            stored)
 
     def liaison_open(self) -> bool:
         liaison = self.district.first_contact("liaison")

@@ -133,6 +133,15 @@ class ContactUpdates:
 
 
 @dataclass(frozen=True)
+class RecordingLine:
+    """A Twilio number where the district's bilingual staff record prompts by phone (issue 12)."""
+
+    number: str
+    pin: str
+    storage: Path | None = None    # where kept recordings go; None: <var>/recordings/<district id>
+
+
+@dataclass(frozen=True)
 class District:
     id: str
     name: str
@@ -154,6 +163,7 @@ class District:
     flows_dir: Path | None = None
     messages_dir: Path | None = None
     contact_updates: ContactUpdates | None = None
+    recording_line: RecordingLine | None = None
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(self.timezone)
@@ -351,6 +361,22 @@ def _contact_updates(reader: _Reader, data: Any) -> ContactUpdates | None:
     return ContactUpdates(portal, url) if portal else None
 
 
+def _recording_line(reader: _Reader, data: Any, region: str, path: Path) -> RecordingLine | None:
+    if data is None:
+        return None
+    data = reader.mapping(data, "recording_line")
+    number = reader.number(data.get("number"), "recording_line.number", region) if data.get("number") else None
+    if data.get("number") is None:
+        reader.problem("recording_line.number", "is missing", "the Twilio number staff call to record prompts")
+    pin = str(data.get("pin") or "")
+    if not re.fullmatch(r"\d{4,8}", pin):
+        reader.problem("recording_line.pin", "should be 4 to 8 digits", 'e.g. "2468" (quoted), known only to the recorders')
+        return None
+    storage = data.get("storage")
+    folder = (path.parent / str(storage)).resolve() if storage else None
+    return RecordingLine(number, pin, folder) if number else None
+
+
 def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District | None, list[Problem]]:
     """Read one district file. Returns the district (None when it cannot be used) and its problems."""
     reader = _Reader(path)
@@ -524,6 +550,7 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
                 messages_dir = folder
 
     contact_updates = _contact_updates(reader, root.get("contact_updates"))
+    recording_line = _recording_line(reader, root.get("recording_line"), region, path)
 
     if not lines:
         return None, reader.problems
@@ -535,6 +562,7 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         twilio_answers_reserved_words=bool(info.get("twilio_answers_reserved_words", True)),
         retention=retention, resources=tuple(resources), source=path,
         flows_dir=flows_dir, messages_dir=messages_dir, contact_updates=contact_updates,
+        recording_line=recording_line,
     ), reader.problems
 
 

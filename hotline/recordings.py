@@ -102,10 +102,12 @@ def _digits_of(value: object) -> list[str] | None:
 class Composer:
     """Which recordings say a message in one language, given the recordings present."""
 
-    def __init__(self, catalogs: Catalogs, lang: str):
+    def __init__(self, catalogs: Catalogs, lang: str, stored: frozenset[str] = frozenset()):
         self.catalogs = catalogs
         self.lang = lang
         self.catalog = catalogs.get(lang)
+        # messages/audio/<lang>/ and the district's own recordings made by phone
+        self.have = frozenset(self.catalog.audio) | stored if self.catalog.code == lang else stored
 
     def template(self, key: str) -> str | None:
         entry = self.catalog.entries.get(key) if self.catalog.code == self.lang else None
@@ -117,7 +119,7 @@ class Composer:
         template = self.template(key)
         if template is None or depth > 3:
             return None
-        have = self.catalog.audio
+        have = self.have
         parts = _parts(template)
         if len(parts) == 1:
             return [key] if key in have else None
@@ -138,7 +140,7 @@ class Composer:
         return played
 
     def value(self, value: object, depth: int = 0) -> list[str] | None:
-        have = self.catalog.audio
+        have = self.have
         if value is None or value == "":
             return []
         if isinstance(value, MessageRef):
@@ -163,7 +165,7 @@ class Composer:
         return sorted(wanted)
 
     def missing(self, keys: Iterable[str], names: Iterable[str] = ()) -> list[str]:
-        return [r for r in self.needed(keys, names) if r not in self.catalog.audio]
+        return [r for r in self.needed(keys, names) if r not in self.have]
 
 
 def family_keys(flows) -> list[str]:
@@ -181,5 +183,6 @@ def family_keys(flows) -> list[str]:
     return sorted(keys)
 
 
-def missing_for_family_line(catalogs: Catalogs, flows, lang: str, school_names: Iterable[str]) -> list[str]:
-    return Composer(catalogs, lang).missing(family_keys(flows), school_names)
+def missing_for_family_line(catalogs: Catalogs, flows, lang: str, school_names: Iterable[str],
+                            stored: frozenset[str] = frozenset()) -> list[str]:
+    return Composer(catalogs, lang, stored).missing(family_keys(flows), school_names)

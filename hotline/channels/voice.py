@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, request, send_from_directory
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from .. import recording_store
 from ..acknowledgement import acknowledge
 from ..exports import holder_name
 from ..conversation import TurnResult, handle_call
@@ -66,7 +67,9 @@ def _setup(district, line, result: TurnResult, call_sid: str) -> VoiceSetup:
         catalogs=content.catalogs, lang=result.lang, default=district.default_language, variables=result.variables,
         action_url=f"/voice/step?{urlencode({'seq': seq})}", audio_url=audio_url, dial_target=dial_target,
         caller_id=line.number,
-        english_names={code: content.catalogs.get(code).english_name for code in district.languages})
+        english_names={code: content.catalogs.get(code).english_name for code in district.languages},
+        stored=lambda lang: recording_store.stored(recording_store.storage_folder(district, hotline.settings.var_dir),
+                                                   lang))
 
 
 def _answer(district, line, call_sid: str, event: Event | None, seq_key: str):
@@ -224,6 +227,10 @@ def audio(district_id: str, lang: str, key: str):
     except KeyError:
         abort(404)
     catalogs = hotline.content(district).catalogs
+    # The district's own recordings (made on its recording line) first, then messages/audio/.
+    own = recording_store.path_of(recording_store.storage_folder(district, hotline.settings.var_dir), lang, key)
+    if own is not None and lang in catalogs:
+        return send_from_directory(own.parent, own.name, mimetype="audio/mpeg")
     if lang not in catalogs or not catalogs.get(lang).has_recording(key):
         abort(404)
     folder = catalogs.get(lang).path.parent / "audio" / lang

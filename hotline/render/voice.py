@@ -35,6 +35,8 @@ class VoiceSetup:
     dial_target: Callable[[str], tuple[str, str | None] | None]   # role -> (number, whisper URL)
     caller_id: str
     english_names: Mapping[str, str] = field(default_factory=dict)   # language code -> English name
+    # language code -> the district's own recordings made by phone (recording_store.py)
+    stored: Callable[[str], frozenset] = lambda lang: frozenset()
 
 
 class _Speaker:
@@ -50,7 +52,9 @@ class _Speaker:
         raw = {**setup.variables, **(extra or {}), **(refs or {})}
         # Recordings first: a whole recording, or the pieces of the language's own sentence with
         # each value from its own recordings (digits one by one, a label's recording).
-        played = Composer(setup.catalogs, lang).compose(key, raw) if setup.catalogs.get(lang).audio else None
+        stored = setup.stored(lang)
+        played = Composer(setup.catalogs, lang, stored).compose(key, raw) \
+            if setup.catalogs.get(lang).audio or stored else None
         if played:
             for path in played:
                 node.play(setup.audio_url(lang, path))
@@ -66,8 +70,10 @@ class _Speaker:
 
     def can_speak(self, key: str, lang: str, extra: Mapping[str, object]) -> bool:
         catalog = self.setup.catalogs.get(lang)
+        stored = self.setup.stored(lang)
         return catalog.code == lang and (catalog.voice is not None or bool(
-            catalog.audio and Composer(self.setup.catalogs, lang).compose(key, {**self.setup.variables, **extra})))
+            (catalog.audio or stored)
+            and Composer(self.setup.catalogs, lang, stored).compose(key, {**self.setup.variables, **extra})))
 
     def never_silent(self, node) -> None:
         """Before a <Record>, when the prompt could not be voiced: the caller's own recording of a
