@@ -10,6 +10,6 @@ def register(app) -> None:
     # simulator's JSON calls (which send the page's token as X-CSRFToken) carry tokens.
     csrf.init_app(app)
     # Twilio's webhooks are signed, not CSRF-tokened: only the dashboard's forms carry tokens.
-    for name in ("sms", "voice", "status", "health"):
+    for name in ("sms", "voice", "status", "health", "recording_line"):
         csrf.exempt(app.blueprints[name])
     app.register_blueprint(bp)

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, request, send_from_directory
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from .. import recording_store
+from .. import recording_line, recording_store
 from ..acknowledgement import acknowledge
 from ..exports import holder_name
 from ..conversation import TurnResult, handle_call
@@ -25,6 +25,7 @@ from ..engine import Event
 from ..phones import mask
 from ..render.voice import VoiceSetup, render_voice
 from .common import default_text, find_line, form_number, services, twiml, voice_text
+from .recording_line import answer_call as answer_recording_call
 from .twilio_auth import first_time, remember_reply, remembered_reply, twilio_only
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,8 @@ def _emergency_twiml(district, line) -> VoiceResponse:
 @twilio_only
 def incoming_call():
     found = find_line(request.form.get("To", ""))
+    if found is None and recording_line.find_district(services(), request.form.get("To", "")):
+        return answer_recording_call()      # the district's recording line (issue 12)
     if found is None:
         log.warning("call to an unknown line to=%s", mask(request.form.get("To")))
         return voice_text(default_text("common.not_configured"))
