@@ -18,16 +18,29 @@ from .settings import Settings
 SMS_BUDGET = 3   # segments; a message longer than this costs more and arrives in pieces
 
 
-def voice_mode(catalogs: Catalogs, code: str) -> str:
+def voice_mode(catalogs: Catalogs, code: str, missing: int | None = None) -> str:
     catalog = catalogs.get(code)
     if catalog.voice:
         return f"TTS {catalog.voice.say_voice}"
+    if missing == 0:
+        return "recordings (complete)"
+    if missing is not None:
+        return f"interpreter ({missing} recordings to go)"
     if catalog.audio:
         return f"recordings ({len(catalog.audio)})"
     return "interpreter"
 
 
-def language_rows(catalogs: Catalogs, codes: list[str]) -> list[dict]:
+def missing_recordings(content, district, var_dir=None) -> dict[str, int]:
+    """How many recordings each language without a voice still lacks for a complete voice line."""
+    schools = [s.name for s in district.schools.values()]
+    folder = recording_store.storage_folder(district, var_dir or "var")
+    return {code: len(missing_for_family_line(content.catalogs, content.flows, code, schools,
+                                              recording_store.stored(folder, code)))
+            for code in district.languages if code in content.catalogs and not content.catalogs.get(code).voice}
+
+
+def language_rows(catalogs: Catalogs, codes: list[str], missing: dict[str, int] | None = None) -> list[dict]:
     source = catalogs.get(SOURCE_LANGUAGE)
     rows = []
     for code in codes:
@@ -38,7 +51,7 @@ def language_rows(catalogs: Catalogs, codes: list[str]) -> list[dict]:
         segments, key = longest_sms(catalog, source.entries)
         review = review_summary(catalogs, code)
         rows.append({"code": code, "name": catalog.name, "keys": f"{present}/{len(source.entries)}",
-                     "reviewed": "yes" if catalog.reviewed else "NO", "voice": voice_mode(catalogs, code),
+                     "reviewed": "yes" if catalog.reviewed else "NO", "voice": voice_mode(catalogs, code, (missing or {}).get(code)),
                      "longest_sms": segments, "longest_key": key or "-",
                      # per message (issue 12): reviewed against today's English, or changed since
                      "messages_reviewed": f"{review.reviewed}/{review.total}", "changed": review.changed,
@@ -92,7 +105,8 @@ def run_check(settings: Settings) -> int:
         content = content_for_dirs(district.flows_dir, district.messages_dir)
         click.echo(f"\n{district.name} ({district.source}): {len(district.lines)} lines, {len(district.contacts)} "
                    f"contacts, {len(district.roster)} staff, {len(district.languages)} languages")
-        rows = language_rows(content.catalogs, list(district.languages))
+        rows = language_rows(content.catalogs, list(district.languages),
+                             missing_recordings(content, district, settings.var_dir))
         header = f"  {'lang':<5} {'name':<14} {'keys':>8} {'reviewed':>12}  {'voice':<34} longest SMS"
         click.echo(header)
         for row in rows:

@@ -345,14 +345,16 @@ def requests_csv():
 @bp.get("/languages")
 @login_required
 def languages():
-    from ..check import language_rows
+    from ..check import language_rows, missing_recordings
 
     services = _services()
     tables = []
     for district in services.directory.districts:
-        catalogs = services.content(district).catalogs
+        content = services.content(district)
+        catalogs = content.catalogs
         codes = list(district.languages)
-        tables.append({"district": district, "rows": language_rows(catalogs, codes),
+        missing = missing_recordings(content, district, services.settings.var_dir)
+        tables.append({"district": district, "rows": language_rows(catalogs, codes, missing),
                        "missing": [code for code in codes if code not in catalogs]})
     return render_template("admin/languages.html", tables=tables, signed_in=True, tab="languages")
 
