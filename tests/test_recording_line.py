@@ -5,8 +5,9 @@ served by the hotline; the language's missing list shrinks by one."""
 
 from __future__ import annotations
 
-from conftest import ACCOUNT_SID, FAMILY_LINE, PARENT
+from conftest import ACCOUNT_SID, FAMILY_LINE, PARENT, write_district
 from hotline.content import flows_dir, messages_dir
+from hotline.district import read_directory
 from hotline.engine import load_flows
 from hotline.messages import load_catalogs
 from hotline.recordings import missing_for_family_line
@@ -122,3 +123,9 @@ def test_three_wrong_pins_end_the_call(make_hotline, tmp_path):
     for _ in range(3):
         call = hotline.phone.press(call, "0000")
     assert call.turn.hangup and "not right" in call.turn.said
+
+
+def test_a_recording_line_needs_a_pin_of_digits(tmp_path):
+    path = write_district(tmp_path, {"recording_line": {"number": RECORDING_LINE, "pin": "abc"}})
+    _, problems = read_directory(path, load_catalogs(messages_dir()).codes)
+    assert any(p.key == "recording_line.pin" and "4 to 8 digits" in p.message for p in problems), problems
