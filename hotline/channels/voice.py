@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from urllib.parse import urlencode
 
@@ -64,13 +65,19 @@ def _setup(district, line, result: TurnResult, call_sid: str) -> VoiceSetup:
     def audio_url(lang: str, key: str) -> str:
         return f"/audio/{district.id}/{lang}/{key}.mp3"
 
+    folder = recording_store.storage_folder(district, hotline.settings.var_dir)
+
+    @functools.lru_cache(maxsize=16)
+    def stored(lang: str) -> frozenset:
+        # The district's recordings made by phone: the folder is read once per request and language.
+        return recording_store.stored(folder, lang)
+
     return VoiceSetup(
         catalogs=content.catalogs, lang=result.lang, default=district.default_language, variables=result.variables,
         action_url=f"/voice/step?{urlencode({'seq': seq})}", audio_url=audio_url, dial_target=dial_target,
         caller_id=line.number,
         english_names={code: content.catalogs.get(code).english_name for code in district.languages},
-        stored=lambda lang: recording_store.stored(recording_store.storage_folder(district, hotline.settings.var_dir),
-                                                   lang))
+        stored=stored)
 
 
 def _answer(district, line, call_sid: str, event: Event | None, seq_key: str):
