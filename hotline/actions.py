@@ -190,8 +190,8 @@ def officers_left(turn: Turn) -> ActionResult:
 # --- Office requests (family line) --------------------------------------------------------------
 
 REQUEST_FIELDS = {
-    "contact_update": ("student_name", "contact_name", "relationship", "contact_phone"),
-    "concern": ("description", "anonymous"),
+    "contact_update": ("change", "student_name", "old_contact", "contact_name", "relationship", "contact_phone"),
+    "concern": ("description", "anonymous", "recipient"),
     "voicemail": ("message",),
 }
 REQUEST_REPLY = {"contact_update": "family.update.sent", "concern": "family.concern.sent",
@@ -204,14 +204,23 @@ def submit_request(turn: Turn, type: str) -> ActionResult:
     request = turn.services.requests.create(
         district_id=turn.district.id, type=type, line=turn.line.number, language=turn.lang,
         caller=None if anonymous else turn.caller, school=answers.get("school"),
-        fields={name: answers.get(name) for name in REQUEST_FIELDS[type]})
+        fields={name: answers.get(name) for name in REQUEST_FIELDS[type] if name in answers})
     # What was asked is now with the office; the conversation need not keep it.
     turn.state["answers"] = {}
     try:
         queueing.enqueue(turn.services, "notify_office", turn.district.id, request.reference)
     except Exception as exc:  # noqa: BLE001 — the request is stored and listed on the dashboard anyway
         log.error("office notification not queued (%s) for request %s", exc.__class__.__name__, request.reference)
-    return _reply(REQUEST_REPLY[type], reference=request.reference)
+    school = turn.district.schools.get(request.school or "")
+    return _reply(_request_reply(type, request.fields), reference=request.reference,
+                  school_name=school.name if school else "")
+
+
+def _request_reply(type: str, fields: dict) -> str:
+    # issue 12: a concern for the school's leadership team says so (not "the civil rights office").
+    if type == "concern" and fields.get("recipient") == "school":
+        return "family.concern.sent_school"
+    return REQUEST_REPLY[type]
 
 
 def switch_flow(turn: Turn, flow: str) -> ActionResult:

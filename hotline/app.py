@@ -63,12 +63,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["hotline"] = services
 
     from .admin import register as register_admin
+    from .channels import recording_line, sms, status, voice
     from .document_links import bp as document_links_bp
-    from .channels import sms, status, voice
     from .health import bp as health_bp
 
     app.register_blueprint(sms.bp)
     app.register_blueprint(voice.bp)
+    app.register_blueprint(recording_line.bp)   # issue 12: record prompts by phone
     app.register_blueprint(status.bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(document_links_bp)

@@ -3,11 +3,16 @@ a per-language table: keys present, reviewed or not, how voice is served, longes
 
 from __future__ import annotations
 
+import textwrap
+
 import click
 
 from .district import District
 from .first_reply import longest_first_reply
 from .messages import SOURCE_LANGUAGE, Catalogs, longest_sms
+from . import recording_store
+from .recordings import missing_for_family_line
+from .translations import review_summary
 from .segments import count_segments
 from .services import check_configuration, content_for_dirs
 from .settings import Settings
@@ -15,16 +20,29 @@ from .settings import Settings
 SMS_BUDGET = 3   # segments; a message longer than this costs more and arrives in pieces
 
 
-def voice_mode(catalogs: Catalogs, code: str) -> str:
+def voice_mode(catalogs: Catalogs, code: str, missing: int | None = None) -> str:
     catalog = catalogs.get(code)
     if catalog.voice:
         return f"TTS {catalog.voice.say_voice}"
+    if missing == 0:
+        return "recordings (complete)"
+    if missing is not None:
+        return f"interpreter ({missing} recordings to go)"
     if catalog.audio:
         return f"recordings ({len(catalog.audio)})"
     return "interpreter"
 
 
-def language_rows(catalogs: Catalogs, codes: list[str]) -> list[dict]:
+def missing_recordings(content, district, var_dir=None) -> dict[str, int]:
+    """How many recordings each language without a voice still lacks for a complete voice line."""
+    schools = [s.name for s in district.schools.values()]
+    folder = recording_store.storage_folder(district, var_dir or "var")
+    return {code: len(missing_for_family_line(content.catalogs, content.flows, code, schools,
+                                              recording_store.stored(folder, code)))
+            for code in district.languages if code in content.catalogs and not content.catalogs.get(code).voice}
+
+
+def language_rows(catalogs: Catalogs, codes: list[str], missing: dict[str, int] | None = None) -> list[dict]:
     source = catalogs.get(SOURCE_LANGUAGE)
     rows = []
     for code in codes:
@@ -33,9 +51,13 @@ def language_rows(catalogs: Catalogs, codes: list[str]) -> list[dict]:
         catalog = catalogs.get(code)
         present = sum(1 for key in source.entries if key in catalog.entries)
         segments, key = longest_sms(catalog, source.entries)
+        review = review_summary(catalogs, code)
         rows.append({"code": code, "name": catalog.name, "keys": f"{present}/{len(source.entries)}",
-                     "reviewed": "yes" if catalog.reviewed else "NO", "voice": voice_mode(catalogs, code),
-                     "longest_sms": segments, "longest_key": key or "-"})
+                     "reviewed": "yes" if catalog.reviewed else "NO", "voice": voice_mode(catalogs, code, (missing or {}).get(code)),
+                     "longest_sms": segments, "longest_key": key or "-",
+                     # per message (issue 12): reviewed against today's English, or changed since
+                     "messages_reviewed": f"{review.reviewed}/{review.total}", "changed": review.changed,
+                     "unreviewed": review.unreviewed})
     return rows
 
 
@@ -75,6 +97,31 @@ def first_reply_warnings(content, district: District, budget: int = SMS_BUDGET) 
     return found
 
 
+def recordings_report(content, district, var_dir=None) -> list[str]:
+    """For each language without a Twilio voice: exactly which recordings its callers still lack
+    for a complete voice line (until then they are connected to the interpreter)."""
+    lines = []
+    schools = [s.name for s in district.schools.values()]
+    for code in district.languages:
+        catalog = content.catalogs.get(code)
+        if code not in content.catalogs or catalog.voice:
+            continue
+        stored = recording_store.stored(recording_store.storage_folder(district, var_dir or "var"), code)
+        missing = missing_for_family_line(content.catalogs, content.flows, code, schools, stored)
+        folder = f"{catalog.path.parent.name}/audio/{code}/"
+        if stored:
+            lines.append(f"  recordings: {code}: {len(stored)} recorded by phone in "
+                         f"{recording_store.storage_folder(district, var_dir or 'var') / code}")
+        if not missing:
+            lines.append(f"  recordings: {code} complete: callers hear {catalog.name}")
+            continue
+        lines.append(f"  recordings: {code} lacks {len(missing)} for a complete voice line (callers get the "
+                     f"interpreter until then); add to {folder}:")
+        lines.extend(textwrap.wrap(", ".join(f"{name}.mp3" for name in missing), width=110,
+                                   initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False))
+    return lines
+
+
 def run_check(settings: Settings) -> int:
     directory, problems = check_configuration(settings)
     errors = [p for p in problems if not p.warning]
@@ -83,16 +130,23 @@ def run_check(settings: Settings) -> int:
         content = content_for_dirs(district.flows_dir, district.messages_dir)
         click.echo(f"\n{district.name} ({district.source}): {len(district.lines)} lines, {len(district.contacts)} "
                    f"contacts, {len(district.roster)} staff, {len(district.languages)} languages")
-        rows = language_rows(content.catalogs, list(district.languages))
-        header = f"  {'lang':<5} {'name':<14} {'keys':>8} {'reviewed':>8}  {'voice':<34} longest SMS"
+        rows = language_rows(content.catalogs, list(district.languages),
+                             missing_recordings(content, district, settings.var_dir))
+        header = f"  {'lang':<5} {'name':<14} {'keys':>8} {'reviewed':>12}  {'voice':<34} longest SMS"
         click.echo(header)
         for row in rows:
-            click.echo(f"  {row['code']:<5} {row['name'][:14]:<14} {row['keys']:>8} {row['reviewed']:>8}  "
+            click.echo(f"  {row['code']:<5} {row['name'][:14]:<14} {row['keys']:>8} {row['reviewed'] + ' ' + row['messages_reviewed']:>12}  "
                        f"{row['voice'][:34]:<34} {row['longest_sms']} segments ({row['longest_key']})")
+        for row in rows:
+            if row["changed"]:
+                click.echo(f"  review: {row['code']}: English changed since the review of "
+                           f"{len(row['changed'])} message(s): {', '.join(row['changed'])}")
         for line in over_budget(content.catalogs, list(district.languages)):
             click.echo(f"  note: {line}")
         for line in first_reply_warnings(content, district):
             click.echo(f"  warning: {line}")
+        for line in recordings_report(content, district, settings.var_dir):
+            click.echo(line)
     if warnings:
         click.echo(f"\n{len(warnings)} warning(s):")
         for problem in warnings:

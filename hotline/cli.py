@@ -9,6 +9,7 @@ import sys
 import click
 
 from .cli_users import cli_actor, users as users_group
+from .cli_translations import translations
 from .exports import incident_summary, request_rows, to_csv
 from .problems import ConfigError
 from .settings import Settings, settings_from_env
@@ -247,6 +248,7 @@ def hash_password(password: str) -> None:
 
 
 main.add_command(users_group)
+main.add_command(translations)   # issue 12: hotline translations export/import (cli_translations.py)
 
 if __name__ == "__main__":
     main()

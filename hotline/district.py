@@ -126,6 +126,24 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class ContactUpdates:
+    """Where families update emergency contacts themselves, besides their school's office (the
+    detained-parent answer names it): e.g. the district's Parent Portal and its address."""
+
+    portal: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordingLine:
+    """A Twilio number where the district's bilingual staff record prompts by phone (issue 12)."""
+
+    number: str
+    pin: str
+    storage: Path | None = None    # where kept recordings go; None: <var>/recordings/<district id>
+
+
+@dataclass(frozen=True)
 class District:
     id: str
     name: str
@@ -146,6 +164,8 @@ class District:
     source: Path
     flows_dir: Path | None = None
     messages_dir: Path | None = None
+    contact_updates: ContactUpdates | None = None
+    recording_line: RecordingLine | None = None
     # Where staff direct the officers (003: "referred immediately to the Superintendent or
     # designee"; 004: "directed to the BPS Office of Legal Advisor"): a name and a number staff can
     # read out or hand over. None: the legal contact.
@@ -342,6 +362,34 @@ def _tiers(reader: _Reader, data: Any, key: str, contacts: dict[str, Contact], d
     return tuple(tiers)
 
 
+def _contact_updates(reader: _Reader, data: Any) -> ContactUpdates | None:
+    if data is None:
+        return None
+    data = reader.mapping(data, "contact_updates")
+    portal = reader.text(data, "portal", "contact_updates")
+    url = reader.text(data, "url", "contact_updates", required=False)
+    if url and not re.match(r"^https?://", url):
+        reader.problem("contact_updates.url", f"{url!r} is not a web address", "write it as https://...")
+        url = None
+    return ContactUpdates(portal, url) if portal else None
+
+
+def _recording_line(reader: _Reader, data: Any, region: str, path: Path) -> RecordingLine | None:
+    if data is None:
+        return None
+    data = reader.mapping(data, "recording_line")
+    number = reader.number(data.get("number"), "recording_line.number", region) if data.get("number") else None
+    if data.get("number") is None:
+        reader.problem("recording_line.number", "is missing", "the Twilio number staff call to record prompts")
+    pin = str(data.get("pin") or "")
+    if not re.fullmatch(r"\d{4,8}", pin):
+        reader.problem("recording_line.pin", "should be 4 to 8 digits", 'e.g. "2468" (quoted), known only to the recorders')
+        return None
+    storage = data.get("storage")
+    folder = (path.parent / str(storage)).resolve() if storage else None
+    return RecordingLine(number, pin, folder) if number else None
+
+
 def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District | None, list[Problem]]:
     """Read one district file. Returns the district (None when it cannot be used) and its problems."""
     reader = _Reader(path)
@@ -524,6 +572,9 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
             else:
                 messages_dir = folder
 
+    contact_updates = _contact_updates(reader, root.get("contact_updates"))
+    recording_line = _recording_line(reader, root.get("recording_line"), region, path)
+
     if not lines:
         return None, reader.problems
     return District(
@@ -533,7 +584,8 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         staff_code=str(staff_code) if staff_code is not None else None,
         twilio_answers_reserved_words=bool(info.get("twilio_answers_reserved_words", True)),
         retention=retention, resources=tuple(resources), source=path,
-        flows_dir=flows_dir, messages_dir=messages_dir, referral=referral,
+        flows_dir=flows_dir, messages_dir=messages_dir, referral=referral, contact_updates=contact_updates,
+        recording_line=recording_line,
     ), reader.problems
 
 

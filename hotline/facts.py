@@ -29,4 +29,6 @@ FACTS: dict[str, Callable[[Turn], bool]] = {
     "legal_open": lambda turn: turn.district.legal_open(),
     "on_voice": lambda turn: turn.channel == "voice",
     "drill": lambda turn: bool(turn.state.get("drill")),
+    # issue 12: the family's emergency-contact update replaces a contact (rather than adds one)
+    "update_replaces": lambda turn: turn.state.get("answers", {}).get("change") == "replace",
 }

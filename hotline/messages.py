@@ -220,7 +220,9 @@ def _load_catalog(path: Path, problems: list[Problem]) -> Catalog | None:
             del entries[str(key)]
 
     audio_dir = path.parent / "audio" / code
-    audio = {p.stem for p in audio_dir.glob("*.mp3")} if audio_dir.is_dir() else set()
+    # Recordings by their path under audio/<code>/ without .mp3: family.welcome, digits/5, names/...
+    audio = {r.relative_to(audio_dir).with_suffix("").as_posix() for r in audio_dir.rglob("*.mp3")} \
+        if audio_dir.is_dir() else set()
     lists = {}
     for name_ in ("everyday_words", "forbidden_staff_phrases"):
         value = meta.get(name_) or []

@@ -20,6 +20,11 @@ def office_number(services: Services, district_id: str, request) -> str | None:
         school = district.schools.get(request.school or "")
         if school and school.office:
             return school.office
+    if request.type == "concern" and request.fields.get("recipient") == "school":
+        # issue 12 (seed 002): the school's leadership team - its leader, else its office.
+        school = district.schools.get(request.school or "")
+        if school and (school.leader or school.office):
+            return school.leader or school.office
     contact = district.first_contact(RECIPIENT_ROLE.get(request.type, "liaison")) or district.first_contact("legal")
     return contact.number if contact else None
 

@@ -45,6 +45,11 @@ PERMANENT_CODES = {
     30007: "filtered by the carrier",
 }
 RATE_LIMIT_CODES = {20429, 14107}
+RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
+
+
+class RecordingUnavailable(Exception):
+    """A recording could not be fetched from Twilio."""
 
 # The MediaUrl of an inbound MMS: a Media resource of one of the account's messages.
 MEDIA_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages/((?:MM|SM)[0-9a-fA-F]{32})"
@@ -207,6 +212,27 @@ class Outbound:
             result = SendResult(True, sid=media.sid, status="deleted")
         log.info("media delete %s ok=%s code=%s", media.sid, result.ok, result.error_code)
         return result
+
+    def fetch_recording(self, recording_sid: str) -> bytes:
+        """The MP3 of one of this account's recordings (a prompt made on the recording line),
+        fetched with the account's credentials. The URL is built from the SID and the API base,
+        never taken from a request (a caller cannot point the hotline at another host)."""
+        if self.dry_run:
+            raise RecordingUnavailable("no Twilio account (dry run): recordings cannot be fetched")
+        if not RECORDING_SID.fullmatch(recording_sid or ""):
+            raise RecordingUnavailable("not a recording SID")
+        account = self.settings.twilio_account_sid
+        base = (self.settings.twilio_api_base_url or "https://api.twilio.com").rstrip("/")
+        url = f"{base}/2010-04-01/Accounts/{account}/Recordings/{recording_sid}.mp3"
+        try:
+            response = requests.get(url, auth=(account, self.settings.twilio_auth_token),
+                                    timeout=self.settings.rest_timeout * 5)
+        except requests.RequestException as exc:
+            raise RecordingUnavailable(type(exc).__name__) from exc
+        log.info("recording %s fetched status=%s bytes=%s", recording_sid, response.status_code, len(response.content))
+        if response.status_code != 200 or not response.content:
+            raise RecordingUnavailable(f"Twilio answered {response.status_code}")
+        return response.content
 
     def find_sms(self, from_: str, to: str, since: float, marker: str) -> str | None:
         """The sid of a message already sent from ``from_`` to ``to`` since ``since`` whose body has

@@ -57,3 +57,26 @@ def mask(number: object) -> str:
     """What a log may carry of a number: its last four digits at most."""
     digits = "".join(ch for ch in str(number or "") if ch.isdigit())
     return f"…{digits[-4:]}" if digits else "-"
+
+
+# NANP numbers 555-0100 to 555-0199 are reserved for fiction: safe to print as an example.
+_FICTIONAL_NANP_LINE = "5550199"
+
+
+@functools.lru_cache(maxsize=256)
+def example_number(region: str, near: str | None = None) -> str:
+    """An example number (E.164) a caller of this district would recognise as local: in North
+    America the area code of ``near`` (the line's own number) with a fictional 555-01xx line;
+    elsewhere phonenumbers' example number for the district's region."""
+    if near:
+        try:
+            parsed = phonenumbers.parse(near, region)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if parsed is not None and parsed.country_code == 1:
+            area = str(parsed.national_number)[:3]
+            return f"+1{area}{_FICTIONAL_NANP_LINE}"
+    example = phonenumbers.example_number(region or "US")
+    if example is None:
+        example = phonenumbers.example_number("US")
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from . import engine
+from . import engine, recording_store
 from .district import District, Line
 from .engine import Context
+from .recordings import missing_for_family_line
 from .render.values import Phone
 from .services import Content, Services
 from .variables import base_variables
@@ -44,10 +45,16 @@ class Turn:
         return self.state.get("lang") or self.district.default_language
 
     def voice_ready(self, lang: str | None = None) -> bool:
-        """The language can be spoken: a Twilio voice, or a recording of every message the flows say."""
+        """The language can be spoken: a Twilio voice, or the recordings of everything the family
+        line says (pieces, digits and school names included; see recordings.py)."""
         catalog = self.content.catalogs.get(lang or self.lang)
-        return catalog.voice is not None or (bool(catalog.audio)
-                                              and self.content.flows.message_keys() <= catalog.audio)
+        if catalog.voice is not None:
+            return True
+        stored = recording_store.stored(recording_store.storage_folder(self.district, self.services.settings.var_dir),
+                                        catalog.code)
+        return bool(catalog.audio or stored) and not missing_for_family_line(
+            self.content.catalogs, self.content.flows, catalog.code, [s.name for s in self.district.schools.values()],
+            stored)
 
     def liaison_open(self) -> bool:
         liaison = self.district.first_contact("liaison")

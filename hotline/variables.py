@@ -4,7 +4,8 @@ Built from the district file alone, so the staff line, notices and the family li
 from __future__ import annotations
 
 from .district import District, Line
-from .render.values import Phone
+from .phones import example_number
+from .render.values import Phone, Place
 
 # Message variable -> contact role whose first contact supplies it.
 CONTACT_VARIABLES = (("legal", "legal"), ("safety", "safety"), ("liaison", "liaison"),
@@ -27,4 +28,15 @@ def base_variables(district: District, line: Line) -> dict:
     values["resources"] = "; ".join(
         ", ".join(str(part) for part in (r.name, Phone(r.phone) if r.phone else None, r.url) if part)
         for r in district.resources) or "-"
+    values.update(family_variables(district, line))
     return values
+
+
+def family_variables(district: District, line: Line) -> dict:
+    """What the district's own data says: where families update emergency contacts, and an
+    example phone number that looks local to the district (the bad-phone hint)."""
+    portal = district.contact_updates
+    return {
+        "contact_portal": Place(portal.portal, portal.url) if portal else district.name,
+        "example_phone": Phone(example_number(district.region, line.number)),
+    }

@@ -15,7 +15,7 @@ ACTION_NAMES = frozenset({
 })
 FACT_NAMES = frozenset({
     "is_staff", "is_school_leader", "has_schools", "language_chosen", "single_language", "voice_unavailable",
-    "office_open", "legal_open", "on_voice", "drill",
+    "office_open", "legal_open", "on_voice", "drill", "update_replaces",
 })
 LISTS = frozenset({"schools", "languages"})
 # Dial targets are contact roles (the first contact with the role is called).

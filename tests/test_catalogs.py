@@ -21,7 +21,7 @@ from hotline.office_requests import TYPES as REQUEST_TYPES
 CATALOGS = load_catalogs(messages_dir())
 ENGLISH = CATALOGS.get("en")
 DEMO_LANGUAGES = ("en", "es", "ar", "vi", "so", "hmn", "my", "ksw", "rhg")
-KEY_PATTERN = re.compile(r"[\"']((?:common|staff|family|escalation|office|reserved|language|format|whisper)"
+KEY_PATTERN = re.compile(r"[\"']((?:common|staff|family|escalation|office|reserved|language|format|whisper|voice)"
                          r"\.[a-z_]+(?:\.[a-z_]+)*)[\"']")
 
 
@@ -149,3 +149,35 @@ def test_no_keyword_that_changes_an_incident_is_an_everyday_reply():
             for phrase in CATALOGS.get(code).keywords.get(keyword, ()):
                 assert normalize(phrase) not in everyday, (code, keyword, phrase)
     assert [w for w in CATALOGS.get("es").keywords.get("done", ()) if normalize(w) in {"listo", "terminado"}] == []
+
+
+def test_the_review_corrections_stay_applied():
+    """Issue 12, section 3: words a review of the drafts found misleading for families."""
+    arabic = CATALOGS.get("ar").entries
+    for key in ("family.rights.opt_agents", "family.rights.agents", "family.rights.records"):
+        assert "عملاء" not in arabic[key].text, f"ar {key}: bare 'agents' reads as clients or spies"
+    assert "الجنسية" not in arabic["family.rights.status"].text, "citizenship, not nationality"
+    assert "احتُجز" in arabic["family.rights.detained"].text and "حدِّث" in arabic["family.rights.detained"].text
+    hmong = CATALOGS.get("hmn")
+    assert "XAIV" not in hmong.keywords["menu"], '"xaiv 1" is an answer, not a restart'
+    for key in ("family.rights.opt_agents", "family.rights.agents", "family.rights.records"):
+        assert "tub ceev xwm" not in hmong.entries[key].text, f"hmn {key}: that is the police"
+    somali = CATALOGS.get("so").entries
+    assert "ilaa sharcigu" not in somali["family.rights.records"].text, '"until" where "unless" is meant'
+    assert "saraakiisha socdaalka" in somali["family.rights.agents"].text
+    spanish = CATALOGS.get("es").entries
+    assert "recoger" in spanish["family.rights.detained"].text, "who can pick your child up"
+    for code in CATALOGS.codes:
+        for key, entry in CATALOGS.get(code).entries.items():
+            if key.startswith("family."):
+                assert "Departamento de Seguridad" not in entry.text and "đặc vụ" not in entry.text, (code, key)
+    rohingya = CATALOGS.get("rhg").entries
+    for key in ("family.menu.update", "family.update.ask_contact_name", "family.update.confirm",
+                "family.rights.status", "family.rights.school"):
+        for word in ("Emergency", "emergency", "citizen", "Constitution", "President"):
+            assert word not in rohingya[key].text, f"rhg {key}: English word {word!r}"
+    for code in ("es", "ar", "vi", "my", "ksw"):
+        # The short SMS forms dropped "or you feel this promise was broken": the full text is sent.
+        assert CATALOGS.get(code).entries["family.rights.report"].sms is None, code
+    karen = CATALOGS.get("ksw").entries
+    assert "immigration" in karen["family.rights.agents"].text or "တၢ်ဟဲနုာ်ကၢၤ" in karen["family.rights.agents"].text

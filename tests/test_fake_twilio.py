@@ -587,3 +587,24 @@ def test_reset_forgets_everything(fake, client):
     assert fake.messages == fake.requests == fake.callbacks == []
     client.messages.create(to=PARENT, from_=HOTLINE, body="the fault is gone too")
     assert len(fake.messages) == 1
+
+
+# --- Recordings (issue 12: the recording line fetches what <Record> made) ------------------------
+
+def test_a_recording_is_fetched_with_the_twilio_client_and_its_media_with_credentials(fake, client):
+    made = fake.add_recording(b"\xff\xfb\x90\x64" + bytes(10), call_sid="CA" + "a" * 32, duration=4)
+    assert re.fullmatch(r"RE[0-9a-f]{32}", made["sid"])
+    assert made["url"] == f"{fake.base_url}/2010-04-01/Accounts/{fake.account_sid}/Recordings/{made['sid']}"
+    recording = client.recordings(made["sid"]).fetch()
+    assert (recording.sid, recording.call_sid, recording.duration, recording.status) == \
+        (made["sid"], "CA" + "a" * 32, "4", "completed")
+    assert recording.media_url == made["url"]
+    media = requests.get(made["url"] + ".mp3", auth=(fake.account_sid, fake.auth_token), timeout=5)
+    assert media.status_code == 200 and media.headers["Content-Type"] == "audio/mpeg"
+    assert media.content == b"\xff\xfb\x90\x64" + bytes(10)
+    assert requests.get(made["url"] + ".mp3", timeout=5).status_code == 401, "media needs the credentials"
+    with pytest.raises(TwilioRestException) as missing:
+        client.recordings("RE" + "0" * 32).fetch()
+    assert missing.value.status == 404
+    fake.reset()
+    assert requests.get(made["url"] + ".mp3", auth=(fake.account_sid, fake.auth_token), timeout=5).status_code == 404

@@ -12,17 +12,23 @@ from click.testing import CliRunner
 
 from conftest import ALWAYS_CLOSED, CIVIL_RIGHTS, FAMILY_LINE, INTERPRETER, LIAISON, LINCOLN_OFFICE, PARENT
 from hotline.cli import main
-from hotline.content import flows_dir, messages_dir
+from hotline.content import demo_district, flows_dir, messages_dir
+from hotline.variables import base_variables
+from hotline.district import load_directory
 from hotline.engine import load_flows
 from hotline.messages import load_catalogs
+from hotline.render.values import for_channel
 from hotline.sessions import sms_key
 
 CATALOGS = load_catalogs(messages_dir())
+DEMO = load_directory(demo_district(), CATALOGS.codes).single
 
 
 def text_of(lang: str, key: str, channel: str = "sms", **variables) -> str:
-    """A catalog message as the hotline renders it (for expectations in any language)."""
-    return CATALOGS.render(lang, key, variables, channel).text
+    """A catalog message as the hotline renders it (for expectations in any language), with the
+    demo district's own values (its numbers, names and portal) for what is not given."""
+    values = for_channel({**base_variables(DEMO, DEMO.line_of_kind("family")), **variables}, channel)
+    return CATALOGS.render(lang, key, values, channel).text
 
 
 # --- Choosing a language ------------------------------------------------------------------------
@@ -101,12 +107,13 @@ def test_somali_by_phone_goes_to_the_interpreter_with_the_language(hotline):
 def test_somali_recordings_are_played_when_they_exist(tmp_path, make_hotline):
     import shutil
 
+    from hotline.recordings import missing_for_family_line
+    from hotline.testing.audio import write_recordings
+
     content = tmp_path / "content"
     shutil.copytree(messages_dir(), content / "messages")
-    audio = content / "messages" / "audio" / "so"
-    audio.mkdir(parents=True)
-    for key in CATALOGS.get("en").entries:
-        (audio / f"{key}.mp3").write_bytes(b"ID3 fake mp3 for the test")
+    needed = missing_for_family_line(CATALOGS, load_flows(flows_dir()), "so", ["Lincoln Elementary", "Roosevelt High"])
+    write_recordings(content / "messages" / "audio" / "so", needed)
     hotline = make_hotline({"content": {"messages": str(content / "messages")}})
     call = hotline.call(PARENT, FAMILY_LINE)
     call = hotline.phone.press(call, "5")
@@ -133,7 +140,8 @@ def test_rights_topics_by_text(hotline, lang, greeting):
                                      "workshops, https://demo-usd.example.org/know-your-rights")
         assert expected in reply
         assert text_of(lang, "family.rights.opt_another") in reply
-        hotline.text(PARENT, FAMILY_LINE, "1")     # another topic
+        # after "if a parent is detained", option 1 is updating emergency contacts right there
+        hotline.text(PARENT, FAMILY_LINE, "2" if topic == "detained" else "1")     # another topic
 
 
 def test_rights_topics_by_voice_in_spanish(hotline):
@@ -152,6 +160,7 @@ def update_by_text(hotline, greeting="hello"):
     hotline.text(PARENT, FAMILY_LINE, "2")
     hotline.text(PARENT, FAMILY_LINE, "Ana Lopez")
     hotline.text(PARENT, FAMILY_LINE, "1")                  # Lincoln Elementary
+    hotline.text(PARENT, FAMILY_LINE, "1")                  # add a contact
     hotline.text(PARENT, FAMILY_LINE, "Rosa Diaz")
     hotline.text(PARENT, FAMILY_LINE, "aunt")
     return hotline.text(PARENT, FAMILY_LINE, "555")[0]     # not a phone number
@@ -169,8 +178,8 @@ def test_an_emergency_contact_update_by_text(hotline):
     assert "Your reference number is 1001" in sent
     [request] = hotline.services.requests.list("demo")
     assert (request.type, request.school, request.caller) == ("contact_update", "lincoln", PARENT)
-    assert request.fields == {"student_name": "Ana Lopez", "contact_name": "Rosa Diaz", "relationship": "aunt",
-                              "contact_phone": "+17205550177"}
+    assert request.fields == {"change": "add", "student_name": "Ana Lopez", "contact_name": "Rosa Diaz",
+                              "relationship": "aunt", "contact_phone": "+17205550177"}
     state = hotline.services.sessions.load(sms_key("demo", FAMILY_LINE, PARENT))
     assert state["answers"] == {}, "the conversation forgets what it handed to the office"
 
@@ -193,10 +202,11 @@ def test_an_emergency_contact_update_by_voice(hotline):
     call = phone.record(call, "https://api.twilio.com/recordings/RE1")
     assert call.turn.gather and "Lincoln Elementary: press 1." in call.turn.said
     call = phone.press(call, "1")
+    call = phone.press(call, "1")                                     # add a contact
     call = phone.record(call, "https://api.twilio.com/recordings/RE2")
     call = phone.record(call, "https://api.twilio.com/recordings/RE3")
     call = phone.press(call, "555")
-    assert text_of("en", "common.invalid_phone") in call.turn.said
+    assert text_of("en", "common.invalid_phone", "voice") in call.turn.said
     call = phone.press(call, "7205550177")
     assert "7 2 0 5 5 5 0 1 7 7" in call.turn.said, "the number is read back digit by digit"
     call = phone.press(call, "1")
@@ -222,6 +232,8 @@ def test_the_school_office_is_notified_by_a_worker(make_live_hotline):
 def test_a_concern_can_be_anonymous(hotline):
     hotline.text(PARENT, FAMILY_LINE, "hello")
     assert text_of("en", "family.concern.intro") in hotline.text(PARENT, FAMILY_LINE, "3")[0]
+    hotline.text(PARENT, FAMILY_LINE, "1")                  # Lincoln Elementary
+    hotline.text(PARENT, FAMILY_LINE, "2")                  # the civil rights office
     hotline.text(PARENT, FAMILY_LINE, "A teacher asked my son where he was born, Tuesday at Lincoln.")
     sent = hotline.text(PARENT, FAMILY_LINE, "1")[0]
     assert "civil rights office has your report. Reference number: 1001" in sent
@@ -235,7 +247,11 @@ def test_a_concern_by_voice_in_arabic_is_a_recording(hotline):
     call = hotline.call(PARENT, FAMILY_LINE)
     call = hotline.phone.press(call, "3")
     call = hotline.phone.press(call, "3")
-    assert text_of("ar", "family.concern.intro") in call.turn.said and call.turn.record
+    assert text_of("ar", "family.concern.intro", "voice") in call.turn.said
+    assert text_of("ar", "family.concern.ask_school", "voice") in call.turn.said and call.turn.gather
+    call = hotline.phone.press(call, "1")
+    call = hotline.phone.press(call, "2")
+    assert call.turn.record
     call = hotline.phone.record(call, "https://api.twilio.com/recordings/RE9")
     call = hotline.phone.press(call, "2")
     assert "1001" in call.turn.said
@@ -324,7 +340,8 @@ def test_requests_hold_only_what_the_office_needs(hotline):
     hotline.text(PARENT, FAMILY_LINE, "1")
     hotline.text(PARENT, FAMILY_LINE, "1")
     stored = hotline.services.redis.get("hl:request:demo:1001")
-    assert set(json.loads(stored)["fields"]) == {"student_name", "contact_name", "relationship", "contact_phone"}
+    assert set(json.loads(stored)["fields"]) == {"change", "student_name", "contact_name", "relationship",
+                                                 "contact_phone"}
 
 
 def test_a_spoken_menu_choice_in_the_callers_language(hotline):

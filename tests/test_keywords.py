@@ -72,3 +72,11 @@ def test_digits_from_any_script_answer_a_menu():
     assert choice(Answer("၂"), limits).value == "2"          # Burmese / Karen keyboards
     assert choice(Answer("٣"), limits).value == "3"          # Arabic-Indic
     assert phone(Answer("٧٢٠٥٥٥٠١٧٧"), limits).value == "+17205550177"
+
+
+@pytest.mark.parametrize("typed", ["DUNG", "dung", "Đúng", "ĐÚNG", "đung"])
+def test_vietnamese_d_with_stroke_matches_without_diacritics(typed):
+    table = KeywordTable({"vi": {"yes": ["ĐÚNG"], "ack": ["ĐÃ NHẬN"]}})
+    assert table.match(typed).keyword == "yes"
+    assert table.match("da nhan 101").keyword == "ack"
+    assert normalize("Đã nhận") == "da nhan"

@@ -7,6 +7,9 @@ import ast
 from pathlib import Path
 
 import hotline
+from hotline.actions import ACTIONS
+from hotline.facts import FACTS
+from hotline.vocabulary import ACTION_NAMES, FACT_NAMES
 
 PACKAGE = Path(hotline.__file__).parent
 
@@ -120,3 +123,9 @@ def test_the_incident_domain_never_imports_the_layers_above_it():
     for name, edges in graph.items():
         if name.startswith("hotline.incidents"):
             assert not edges & above, f"{name} imports {sorted(edges & above)}"
+
+
+def test_the_flow_vocabulary_names_exactly_what_the_conversation_layer_implements():
+    """vocabulary.py declares what flows may use, below the code that implements it."""
+    assert set(ACTIONS) == ACTION_NAMES
+    assert set(FACTS) == FACT_NAMES

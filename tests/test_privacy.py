@@ -34,7 +34,7 @@ def full_scenario(hotline) -> None:
     hotline.text(LEGAL, STAFF_LINE, "ACK 101")
     hotline.text(FRONT_DESK, STAFF_LINE, "DONE")
     hotline.text(PARENT, FAMILY_LINE, "hello")
-    for answer in ("2", "Marisol Etxeberria", "1", "Tia Pomegranate", "aunt", "720 555 0177", "1", "1"):
+    for answer in ("2", "Marisol Etxeberria", "1", "1", "Tia Pomegranate", "aunt", "720 555 0177", "1", "1"):
         hotline.text(PARENT, FAMILY_LINE, answer)
     for answer in ("MENU", "3", "A teacher asked where my son was born", "2"):
         hotline.text(PARENT, FAMILY_LINE, answer)
@@ -96,7 +96,7 @@ def test_staff_conversations_keep_their_flow_ttl(hotline):
 
 def processed_request(hotline) -> str:
     hotline.text(PARENT, FAMILY_LINE, "hello")
-    for answer in ("2", "Marisol Etxeberria", "1", "Tia Pomegranate", "aunt", "720 555 0177", "1", "1"):
+    for answer in ("2", "Marisol Etxeberria", "1", "1", "Tia Pomegranate", "aunt", "720 555 0177", "1", "1"):
         hotline.text(PARENT, FAMILY_LINE, answer)
     hotline.services.requests.mark_processed("demo", "1001", by="the office")
     return "1001"
@@ -106,7 +106,7 @@ def test_processed_requests_are_purged_after_retention(make_hotline):
     hotline = make_hotline({"retention": {"processed_requests": "30d"}})
     reference = processed_request(hotline)
     hotline.text(PARENT, FAMILY_LINE, "MENU")
-    for answer in ("3", "A teacher asked where my son was born", "1"):
+    for answer in ("3", "1", "2", "A teacher asked where my son was born", "1"):
         hotline.text(PARENT, FAMILY_LINE, answer)            # a second request, not processed
     assert purge(hotline.services, now=time.time() + 29 * 86400) == {"demo": {"requests": 0, "incidents": 0, "audit": 0}}
     assert purge(hotline.services, now=time.time() + 31 * 86400) == {"demo": {"requests": 1, "incidents": 0, "audit": 0}}

@@ -7,7 +7,8 @@ well as the flow) and as literal fragments; expected actions as the texts and ca
 sends, and the incidents and requests it records.
 
 Format (see tests/transcripts/README.md):
-  name, channel (sms|voice), lang, from, line (staff|family), district (changes), steps: a list of
+  name, channel (sms|voice), lang, from, line (staff|family), district (changes), recordings (languages
+  given a complete set of tiny test recordings), steps: a list of
   {send|call|press|say|record|silence|dial_result|pick_up: value, as: who sends this text,
    expect: [keys], contains: [text],
    absent: [text], lang: switch language for later expectations, voice: expected Say voice,
@@ -17,12 +18,18 @@ Format (see tests/transcripts/README.md):
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import FAMILY_LINE, STAFF_LINE
+from hotline.content import flows_dir, messages_dir
+from hotline.engine import load_flows
+from hotline.messages import load_catalogs
+from hotline.recordings import missing_for_family_line
+from hotline.testing.audio import write_recordings
 from hotline.variables import base_variables
 from hotline.render.values import for_channel
 
@@ -99,6 +106,18 @@ class Walk:
         if "plays" in step:
             plays = [s.text for s in self.call.turn.spoken if s.kind == "play"]
             assert plays == step["plays"], f"{where}: plays {plays}"
+        for fragment in step.get("plays_include", []):
+            plays = [s.text for s in self.call.turn.spoken if s.kind == "play"]
+            joined = " ".join(plays)
+            assert fragment in joined, f"{where}: expected recordings {fragment!r} in {plays}"
+        if step.get("only_recordings"):
+            said = [s.text for s in self.call.turn.spoken if s.kind == "say"]
+            assert not said, f"{where}: everything should be played from recordings, but said {said}"
+        if "spoken_before_record" in step:
+            turn = self.call.turn
+            assert turn.record is not None, f"{where}: no <Record>"
+            assert turn.spoken and all(s.text for s in turn.spoken), f"{where}: a bare beep"
+            assert step["spoken_before_record"] in turn.said, f"{where}: {turn.said!r}"
         if "dials" in step:
             assert self.call.turn.dial and self.call.turn.dial["numbers"][0][0] == number(step["dials"]), \
                 f"{where}: dial {self.call.turn.dial}"
@@ -127,10 +146,26 @@ class Walk:
                 assert actual == value, f"{where}: request {field} = {actual!r}, expected {value!r}"
 
 
+def with_recordings(folder: Path, languages: list[str], district: dict | None) -> dict:
+    """A copy of the catalogs with a complete set of tiny test recordings for ``languages`` (what
+    `hotline check` says a complete voice line needs), and the district pointed at it."""
+    target = folder / "messages"
+    shutil.copytree(messages_dir(), target)
+    catalogs = load_catalogs(messages_dir())
+    flows = load_flows(flows_dir())
+    for lang in languages:
+        write_recordings(target / "audio" / lang,
+                         missing_for_family_line(catalogs, flows, lang, ["Lincoln Elementary", "Roosevelt High"]))
+    return {**(district or {}), "content": {"messages": str(target)}}
+
+
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_transcript(make_hotline, path):
+def test_transcript(make_hotline, tmp_path, path):
     script = yaml.safe_load(path.read_text(encoding="utf-8"))
-    walk = Walk(make_hotline(script.get("district")), script)
+    district = script.get("district")
+    if script.get("recordings"):
+        district = with_recordings(tmp_path / "content", script["recordings"], district)
+    walk = Walk(make_hotline(district), script)
     for index, step in enumerate(script["steps"]):
         walk.check(index, step)
 

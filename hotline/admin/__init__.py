@@ -17,7 +17,7 @@ def register(app) -> None:
     # simulator's JSON calls (which send the page's token as X-CSRFToken) carry tokens.
     csrf.init_app(app)
     # Twilio's webhooks are signed, not CSRF-tokened: only the dashboard's forms carry tokens.
-    for name in ("sms", "voice", "status", "health"):
+    for name in ("sms", "voice", "status", "health", "recording_line"):
         csrf.exempt(app.blueprints[name])
     app.register_blueprint(bp)
     app.register_blueprint(documents.bp)

@@ -22,7 +22,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..accounts import roles
 from ..accounts.store import normal_email
-from ..check import language_rows
+from ..check import language_rows, missing_recordings
 from ..exports import holder_name, incident_summary, request_rows, to_csv
 from ..health import WORKER_SEEN_WITHIN, worker_report
 from ..incidents import changes, documents
@@ -487,13 +487,14 @@ def requests_csv():
 @bp.get("/languages")
 @require(roles.SETTINGS_VIEW)
 def languages():
-
     services = _services()
     tables = []
     for district in _my_districts():
-        catalogs = services.content(district).catalogs
+        content = services.content(district)
+        catalogs = content.catalogs
         codes = list(district.languages)
-        tables.append({"district": district, "rows": language_rows(catalogs, codes),
+        missing = missing_recordings(content, district, services.settings.var_dir)
+        tables.append({"district": district, "rows": language_rows(catalogs, codes, missing),
                        "missing": [code for code in codes if code not in catalogs]})
     return render_template("admin/languages.html", tables=tables, signed_in=True, tab="languages")
 

@@ -14,12 +14,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, request, send_from_directory
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from .. import recording_line, recording_store
 from ..conversation import handle_call, screen_key
 from ..engine import Event
 from ..incidents import changes
@@ -30,6 +32,7 @@ from ..render.voice import VoiceSetup, render_voice
 from ..turn import TurnResult
 from ..variables import base_variables
 from .common import default_text, find_line, form_number, services, twiml, voice_text
+from .recording_line import answer_call as answer_recording_call
 from .twilio_auth import first_time, remember_reply, remembered_reply, twilio_only
 
 log = logging.getLogger(__name__)
@@ -74,11 +77,19 @@ def _setup(district, line, result: TurnResult, call_sid: str) -> VoiceSetup:
     def audio_url(lang: str, key: str) -> str:
         return f"/audio/{district.id}/{lang}/{key}.mp3"
 
+    folder = recording_store.storage_folder(district, hotline.settings.var_dir)
+
+    @functools.lru_cache(maxsize=16)
+    def stored(lang: str) -> frozenset:
+        # The district's recordings made by phone: the folder is read once per request and language.
+        return recording_store.stored(folder, lang)
+
     return VoiceSetup(
         catalogs=content.catalogs, lang=result.lang, default=district.default_language, variables=result.variables,
         action_url=f"/voice/step?{urlencode({'seq': seq})}", audio_url=audio_url, dial_target=dial_target,
         caller_id=line.number,
-        english_names={code: content.catalogs.get(code).english_name for code in district.languages})
+        english_names={code: content.catalogs.get(code).english_name for code in district.languages},
+        stored=stored)
 
 
 def _answer(district, line, call_sid: str, event: Event | None, seq_key: str):
@@ -125,6 +136,8 @@ def _emergency_twiml(district, line) -> VoiceResponse:
 @twilio_only
 def incoming_call():
     found = find_line(request.form.get("To", ""))
+    if found is None and recording_line.find_district(services(), request.form.get("To", "")):
+        return answer_recording_call()      # the district's recording line (issue 12)
     if found is None:
         log.warning("call to an unknown line to=%s", mask(request.form.get("To")))
         return voice_text(default_text("common.not_configured"))
@@ -231,7 +244,7 @@ def escalation_answer():
     return twiml(response)
 
 
-@bp.get("/audio/<district_id>/<lang>/<key>.mp3")
+@bp.get("/audio/<district_id>/<lang>/<path:key>.mp3")
 def audio(district_id: str, lang: str, key: str):
     hotline = services()
     try:
@@ -239,6 +252,10 @@ def audio(district_id: str, lang: str, key: str):
     except KeyError:
         abort(404)
     catalogs = hotline.content(district).catalogs
+    # The district's own recordings (made on its recording line) first, then messages/audio/.
+    own = recording_store.path_of(recording_store.storage_folder(district, hotline.settings.var_dir), lang, key)
+    if own is not None and lang in catalogs:
+        return send_from_directory(own.parent, own.name, mimetype="audio/mpeg")
     if lang not in catalogs or not catalogs.get(lang).has_recording(key):
         abort(404)
     folder = catalogs.get(lang).path.parent / "audio" / lang

@@ -23,9 +23,14 @@ def ascii_digits(text: str) -> str:
     return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text or "")
 
 
+# Letters with a stroke are not "letter + accent" in Unicode, so NFKD leaves them: Vietnamese Đ/đ
+# would not match DUNG or DA NHAN typed without diacritics. Fold them to the letter people type.
+_STROKE_LETTERS = str.maketrans({"Đ": "D", "đ": "d"})
+
+
 def normalize(text: str) -> str:
     """Case-folded, without accents, punctuation or extra spaces; digits in ASCII."""
-    decomposed = unicodedata.normalize("NFKD", ascii_digits(text))
+    decomposed = unicodedata.normalize("NFKD", ascii_digits(text).translate(_STROKE_LETTERS))
     kept = []
     for ch in decomposed:
         category = unicodedata.category(ch)

@@ -21,8 +21,19 @@ def render_reply(reply: Reply, catalogs: Catalogs, lang: str, default: str, vari
             label = choice.label if choice.literal else catalogs.render(lang, choice.label, values, "sms", default).text
             lines.append(catalogs.render(lang, "format.sms_option", {"digit": choice.digit, "label": label},
                                          "sms", default).text)
+            if reply.input.expect == "language":
+                lines.extend(_reach_person(catalogs, choice.value or choice.label, values))
         text = "\n".join([text, *lines])
     return text
+
+
+def _reach_person(catalogs: Catalogs, code: str, values: Mapping[str, str]) -> list[str]:
+    """Under each language of the language list, in that language, how to reach a person now: a
+    parent who texted "ICE is at my son's school" must not get only a list (issue 12). Only a
+    language whose own catalog has the line shows it (no English under another language's name)."""
+    if code not in catalogs or "language.reach_person" not in catalogs.get(code).entries:
+        return []
+    return ["   " + catalogs.render(code, "language.reach_person", values, "sms", code).text]
 
 
 def drill_prefix(catalogs: Catalogs, lang: str, default: str) -> str:

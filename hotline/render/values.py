@@ -22,5 +22,20 @@ class Phone:
 
 
 def for_channel(variables: Mapping[str, object], channel: str) -> dict[str, str]:
-    return {name: value.for_channel(channel) if isinstance(value, Phone) else ("" if value is None else str(value))
+    return {name: value.for_channel(channel) if isinstance(value, (Phone, Place)) else ("" if value is None else str(value))
             for name, value in variables.items()}
+
+
+@dataclass(frozen=True)
+class Place:
+    """A named place with a web address (a parent portal): name and address in a text, the name
+    alone when spoken (nobody can follow a URL read aloud)."""
+
+    name: str
+    url: str | None = None
+
+    def for_channel(self, channel: str) -> str:
+        return f"{self.name} ({self.url})" if self.url and channel != "voice" else self.name
+
+    def __str__(self) -> str:
+        return self.for_channel("sms")

@@ -15,15 +15,13 @@ from collections.abc import Callable, Iterable, Mapping
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ..engine import Dial, End, Input, Reply
-from ..messages import Catalogs, placeholders
+from ..messages import Catalogs
+from ..recordings import Composer, MessageRef
 from .values import for_channel
 
 log = logging.getLogger(__name__)
 
 RECORD_MAX_SECONDS = 120
-# Placeholders whose value is fixed for a district: a district's own recording may say them.
-DISTRICT_CONSTANTS = frozenset({"district", "legal_phone", "safety_phone", "liaison_phone", "civil_rights_phone",
-                                "help_phone", "resources"})
 
 
 @dataclass
@@ -37,30 +35,61 @@ class VoiceSetup:
     dial_target: Callable[[str], tuple[str, str | None] | None]   # role -> (number, whisper URL)
     caller_id: str
     english_names: Mapping[str, str] = field(default_factory=dict)   # language code -> English name
+    # language code -> the district's own recordings made by phone (recording_store.py)
+    stored: Callable[[str], frozenset] = lambda lang: frozenset()
 
 
 class _Speaker:
     def __init__(self, setup: VoiceSetup):
         self.setup = setup
 
-    def speak(self, node, key: str, extra: Mapping[str, object] | None = None, lang: str | None = None) -> bool:
-        """Add the message to ``node`` as <Say> or <Play>; False when it cannot be voiced."""
+    def speak(self, node, key: str, extra: Mapping[str, object] | None = None, lang: str | None = None,
+              refs: Mapping[str, object] | None = None) -> bool:
+        """Add the message to ``node`` as <Play> of its recordings or <Say>; False when it cannot be
+        voiced. ``refs`` gives values as recordings know them (a label's message key)."""
         setup = self.setup
         lang = lang or setup.lang
+        raw = {**setup.variables, **(extra or {}), **(refs or {})}
+        # Recordings first: a whole recording, or the pieces of the language's own sentence with
+        # each value from its own recordings (digits one by one, a label's recording).
+        stored = setup.stored(lang)
+        played = Composer(setup.catalogs, lang, stored).compose(key, raw) \
+            if setup.catalogs.get(lang).audio or stored else None
+        if played:
+            for path in played:
+                node.play(setup.audio_url(lang, path))
+            return True
         values = for_channel({**setup.variables, **(extra or {})}, "voice")
         rendered = setup.catalogs.render(lang, key, values, "voice", setup.default)
         catalog = setup.catalogs.get(rendered.language)
-        found = setup.catalogs.lookup(lang, key, setup.default)
-        # A recording can say what is fixed for the district (its name, its numbers) but not what
-        # changes per call (an incident or reference number): such messages need <Say>.
-        if catalog.has_recording(key) and not (found and placeholders(found[0].form("voice")) - DISTRICT_CONSTANTS):
-            node.play(setup.audio_url(catalog.code, key))
-            return True
         if catalog.voice:
             node.say(rendered.text, voice=catalog.voice.say_voice, language=catalog.voice.language)
             return True
         log.info("no voice for language=%s key=%s: not spoken", catalog.code, key)
         return False
+
+    def can_speak(self, key: str, lang: str, extra: Mapping[str, object]) -> bool:
+        catalog = self.setup.catalogs.get(lang)
+        stored = self.setup.stored(lang)
+        return catalog.code == lang and (catalog.voice is not None or bool(
+            (catalog.audio or stored)
+            and Composer(self.setup.catalogs, lang, stored).compose(key, {**self.setup.variables, **extra})))
+
+    def never_silent(self, node) -> None:
+        """Before a <Record>, when the prompt could not be voiced: the caller's own recording of a
+        short line if there is one, otherwise that line in English and the language's own name, so
+        nobody hears a bare beep (issue 12)."""
+        setup = self.setup
+        if self.speak(node, "voice.leave_message"):
+            return
+        english = setup.catalogs.get("en")
+        voice = english.voice
+        text = setup.catalogs.render("en", "voice.leave_message", {}, "voice").text
+        name = setup.catalogs.get(setup.lang).name
+        if voice:
+            node.say(f"{text} {name}.", voice=voice.say_voice, language=voice.language)
+        else:
+            node.say(f"{text} {name}.")
 
 
 def _gather_for(input_: Input, setup: VoiceSetup) -> Gather:
@@ -86,7 +115,8 @@ def _choices(gather: Gather, input_: Input, speaker: _Speaker, setup: VoiceSetup
         if input_.expect == "language":
             code = choice.value or choice.label
             catalog = setup.catalogs.get(code)
-            if catalog.code == code and (catalog.voice or catalog.has_recording("language.option")):
+            if speaker.can_speak("language.option", code, {"digit": choice.digit}):
+                # The language's own voice, or its own recordings ("Soomaali: riix 5").
                 speaker.speak(gather, "language.option", {"digit": choice.digit}, lang=code)
             else:
                 name = setup.english_names.get(code, code)
@@ -94,7 +124,8 @@ def _choices(gather: Gather, input_: Input, speaker: _Speaker, setup: VoiceSetup
             continue
         label = choice.label if choice.literal else setup.catalogs.render(
             setup.lang, choice.label, for_channel(setup.variables, "voice"), "voice", setup.default).text
-        speaker.speak(gather, "format.voice_option", {"label": label, "digit": choice.digit})
+        ref = choice.label if choice.literal else MessageRef(choice.label)
+        speaker.speak(gather, "format.voice_option", {"label": label, "digit": choice.digit}, refs={"label": ref})
 
 
 def render_voice(items: Iterable, setup: VoiceSetup) -> VoiceResponse:
@@ -106,7 +137,8 @@ def render_voice(items: Iterable, setup: VoiceSetup) -> VoiceResponse:
         elif isinstance(item, Reply):
             input_ = item.input
             if input_.expect == "text":
-                speaker.speak(response, item.key, item.vars)
+                if not speaker.speak(response, item.key, item.vars):
+                    speaker.never_silent(response)
                 # * ends a recording too: on the staff line it is the emergency key at every step.
                 response.record(action=setup.action_url, method="POST", max_length=RECORD_MAX_SECONDS,
                                 finish_on_key="#*", play_beep=True, timeout=5)

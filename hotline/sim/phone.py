@@ -151,12 +151,12 @@ class TwilioPhone:
             return self._follow(call, call.turn.redirect, {})
         raise AssertionError("the call is not waiting for anything")
 
-    def record(self, call: Call, recording_url: str, seconds: int = 12) -> Call:
+    def record(self, call: Call, recording_url: str, seconds: int = 12, sid: str | None = None) -> Call:
         node = call.turn.record
         if not node:
             raise AssertionError(f"nothing is recording: {call.turn}")
         return self._follow(call, node["action"], {"RecordingUrl": recording_url, "RecordingDuration": str(seconds),
-                                                   "RecordingSid": new_sid("RE"), "Digits": "#"})
+                                                   "RecordingSid": sid or new_sid("RE"), "Digits": "#"})
 
     def dial_result(self, call: Call, status: str) -> Call:
         node = call.turn.dial

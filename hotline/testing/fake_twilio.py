@@ -659,6 +659,9 @@ _ROUTES = Map(
         Rule(f"{_ACCOUNT}/Messages/<message_sid>/Media/<sid>", endpoint="media_content", methods=["GET"]),
         Rule(f"{_ACCOUNT}/Calls.json", endpoint="calls", methods=["GET", "POST"]),
         Rule(f"{_ACCOUNT}/Calls/<sid>.json", endpoint="call", methods=["GET", "POST", "DELETE"]),
+        # Recordings (FetchRecording; the media file is the resource's URL with .mp3 or .wav)
+        Rule(f"{_ACCOUNT}/Recordings/<sid>.json", endpoint="recording", methods=["GET"]),
+        Rule(f"{_ACCOUNT}/Recordings/<sid>.mp3", endpoint="recording_mp3", methods=["GET"]),
     ]
 )
 
@@ -712,6 +715,7 @@ class FakeTwilio:
         self._voice_requests: list[dict[str, Any]] = []
         self._faults: list[_Fault] = []
         self._delivery: dict[str, tuple[str, int | None]] = {}
+        self._recordings: dict[str, dict[str, Any]] = {}
         self._generation = 0  # bumped by reset(), so late background work does not leak past it
 
         self._server: BaseWSGIServer | None = None
@@ -770,6 +774,7 @@ class FakeTwilio:
             self._voice_requests.clear()
             self._faults.clear()
             self._delivery.clear()
+            self._recordings.clear()
 
     # --- what was recorded (copies, safe to read while the server runs)
 
@@ -1195,8 +1200,46 @@ class FakeTwilio:
             ("media", "GET"): self._fetch_media,
             ("media", "DELETE"): self._delete_media,
             ("media_content", "GET"): self._media_content,
+            ("recording", "GET"): self._fetch_recording,
+            ("recording_mp3", "GET"): self._fetch_recording_media,
         }[endpoint, request.method]
         return handler(request, **args)
+
+    # --- Recordings
+
+    def add_recording(self, audio: bytes, call_sid: str | None = None, duration: int = 3) -> dict[str, str]:
+        """What Twilio holds after a <Record>: returns the RecordingSid and the RecordingUrl it
+        posts to the <Record> action (the resource URL without an extension)."""
+        sid = "RE" + uuid.uuid4().hex
+        with self._lock:
+            self._recordings[sid] = {"audio": bytes(audio), "call_sid": call_sid or "CA" + uuid.uuid4().hex,
+                                     "duration": duration, "created": _now()}
+        return {"sid": sid, "url": f"{self.base_url}/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}"}
+
+    def _recording(self, sid: str) -> dict[str, Any]:
+        if not re.fullmatch(r"RE[0-9a-fA-F]{32}", sid):
+            raise TwilioError(404, 20404, f"The requested resource /Recordings/{sid} was not found")
+        with self._lock:
+            found = self._recordings.get(sid)
+        if found is None:
+            raise TwilioError(404, 20404, f"The requested resource /Recordings/{sid}.json was not found")
+        return found
+
+    def _fetch_recording(self, request: Request, sid: str) -> Response:
+        found = self._recording(sid)
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}.json"
+        return _json_response({
+            "account_sid": self.account_sid, "api_version": API_VERSION, "call_sid": found["call_sid"],
+            "conference_sid": None, "channels": 1, "date_created": _rfc2822(found["created"]),
+            "date_updated": _rfc2822(found["created"]), "start_time": _rfc2822(found["created"]),
+            "duration": str(found["duration"]), "sid": sid, "price": None, "price_unit": "USD",
+            "status": "completed", "source": "RecordVerb", "error_code": None, "uri": uri,
+            "encryption_details": None, "subresource_uris": {},
+            "media_url": f"{self.base_url}/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}",
+        }, 200)
+
+    def _fetch_recording_media(self, request: Request, sid: str) -> Response:
+        return Response(self._recording(sid)["audio"], status=200, mimetype="audio/mpeg")
 
     @staticmethod
     def _unauthorized() -> TwilioError:
