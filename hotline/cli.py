@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from .cli_web import web
 from .exports import incident_summary, request_rows, to_csv
 from .problems import ConfigError
 from .settings import Settings, settings_from_env
@@ -233,6 +234,9 @@ def hash_password(password: str) -> None:
     from werkzeug.security import generate_password_hash
 
     click.echo(generate_password_hash(password))
+
+
+main.add_command(web)     # issue 13: the production web server (cli_web.py)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,10 @@ import time
 from pathlib import Path
 
 import click
-from werkzeug.serving import make_server
-
 from .problems import ConfigError
 from .redis_server import EmbeddedRedis
 from .settings import Settings, local_secret
+from .webserver import WebServer
 
 
 def prepare(settings: Settings, host: str, port: int) -> tuple[Settings, dict[str, Path]]:
@@ -113,8 +112,9 @@ def serve(settings: Settings, host: str, port: int) -> None:
             raise SystemExit(2)
         worker = WorkerProcess(child_environment(settings))
         worker.start()
-        server = make_server(host, port, app, threaded=True)
-        _banner(app, settings, made, server.server_port)
+        # The production server (webserver.py), so what is tried locally is what runs live.
+        server = WebServer(app, host, port)
+        _banner(app, settings, made, server.port)
         stop = threading.Event()
 
         def request_stop(signum, frame):
