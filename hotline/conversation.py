@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from . import engine, optout, ratelimit
+from . import engine, optout, ratelimit, security
 from .actions import ActionResult, execute
 from .district import District, Line
 from .engine import ActionSlot, Context, Event, KeywordMatch
@@ -233,12 +233,18 @@ def handle_text(services: Services, district: District, line: Line, sender: str,
 
     if waiting is None:
         return _start(turn, content.lines.entry(line, "sms"))
+    if waiting.expect == "staff_code" and security.code_paused(services, district, sender, "sms"):
+        return TurnResult([engine.Reply("staff.code.paused")], turn.variables(), turn.lang, turn.state)
     if waiting.expect == "staff_code" and not ratelimit.allow(services.redis, "staffcode", district.id, sender,
                                                               limit=5, window=3600, fail_open=False):
         return TurnResult([engine.Reply("staff.code.locked")], turn.variables(), turn.lang, turn.state)
     event = Event("media", text=body, media=media) if media else Event("text", text=body)
     flow = content.flows[turn.state["flow"]]
-    return _finish(turn, engine.step(flow, turn.state, event, turn.context()))
+    result = _finish(turn, engine.step(flow, turn.state, event, turn.context()))
+    if waiting.expect == "staff_code":
+        security.record_code_attempt(services, district, line.number, sender, "sms",
+                                     accepted=bool(result.state.get("verified")))
+    return result
 
 
 def _start_by_keyword(turn: Turn, match: KeywordMatch, trigger, had_session: bool) -> TurnResult:
@@ -291,14 +297,21 @@ def handle_call(services: Services, district: District, line: Line, caller: str,
     waiting = _waiting_step(turn, state)
     if waiting is not None and waiting.kind == "menu" and event.kind == "text":
         event = _speech_to_choice(turn, waiting, event)
-    if waiting is not None and waiting.expect == "staff_code" and event.kind in ("text", "digits") and \
-            not ratelimit.allow(services.redis, "staffcode", district.id, caller, limit=5, window=3600,
-                                fail_open=False):
-        # Too many codes from this number: no more checking; the question's timeout route runs
-        # (by phone, the caller is still connected to the legal office, unverified).
+    code_given = waiting is not None and waiting.expect == "staff_code" and event.kind in ("text", "digits")
+    if code_given and (security.code_paused(services, district, caller, "voice") or
+                       not ratelimit.allow(services.redis, "staffcode", district.id, caller, limit=5, window=3600,
+                                           fail_open=False)):
+        # Too many codes from this number, or from everyone (the district's budget): no checking;
+        # the question's timeout route runs (by phone, the caller is still connected to the legal
+        # office, unverified).
         turn.state["attempts"] = waiting.attempts
         event = Event("timeout")
-    return _finish(turn, engine.step(flow, turn.state, event, turn.context()))
+        code_given = False
+    result = _finish(turn, engine.step(flow, turn.state, event, turn.context()))
+    if code_given:
+        security.record_code_attempt(services, district, line.number, caller, "voice",
+                                     accepted=bool(result.state.get("verified")))
+    return result
 
 
 def _speech_to_choice(turn: Turn, menu, event: Event) -> Event:

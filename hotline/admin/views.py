@@ -357,6 +357,27 @@ def languages():
     return render_template("admin/languages.html", tables=tables, signed_in=True, tab="languages")
 
 
+# --- Security (issue 13) -------------------------------------------------------------------------
+
+SECURITY_SHOWN = 200
+
+
+@bp.get("/security")
+@login_required
+def security_page():
+    """Staff-code attempts (right, wrong, refused) and pauses of the code check, newest first."""
+    from .. import security
+
+    services = _services()
+    tables = []
+    for district in services.directory.districts:
+        events = [{"time": local_time(district, event["t"], seconds=True), "kind": event["kind"],
+                   "text": event["text"]} for event in security.timeline(services, district.id, SECURITY_SHOWN)]
+        tables.append({"district": district, "events": events, "limit": district.staff_code_limit})
+    return render_template("admin/security.html", tables=tables, shown=SECURITY_SHOWN, signed_in=True,
+                           tab="security")
+
+
 @bp.get("/health")
 @login_required
 def health():
