@@ -120,7 +120,7 @@ def send_staff_code_alert(district_id: str, line_number: str, failures: int, min
         return "no legal contact"
     catalogs = services.content(district).catalogs
     lang = district.default_language
-    body = catalogs.render(lang, "security.staff_code_attack",
+    body = catalogs.render(lang, "staff.code.attack",
                            {"failures": failures, "minutes": minutes,
                             "cooldown": max(1, round(district.staff_code_limit.cooldown / 60))}, "sms", lang).text
     result = services.outbound.send_sms(line_number, legal.number, body)
