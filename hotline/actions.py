@@ -45,7 +45,7 @@ def start_incident(turn: Turn, type: str = "ice") -> ActionResult:
         if existing.verified and not existing.escalation_started:
             escalation.start(services, existing)
         return _reply("staff.notify.existing", incident=existing.id)
-    member = district.roster.get(turn.caller)
+    member = turn.roster_member()
     verification = "roster" if member else ("code" if turn.state.get("verified") else "pending")
     school = member.school if member else None
     incident = services.incidents.create(

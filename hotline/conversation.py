@@ -45,6 +45,13 @@ class Turn:
     store_ok: bool = True
     call_sid: str | None = None
     results: list[ActionResult] = field(default_factory=list)
+    # False for a call whose caller ID the carrier could not vouch for (callerid.py): the roster
+    # then proves nothing and the caller is asked for the staff code.
+    caller_id_trusted: bool = True
+
+    def roster_member(self):
+        """The roster entry of the caller's number, when the number can be believed."""
+        return self.district.roster.get(self.caller) if self.caller_id_trusted else None
 
     @property
     def lang(self) -> str:
@@ -284,15 +291,18 @@ def _reserved(turn: Turn, word: str) -> TurnResult:
 # --- Calls --------------------------------------------------------------------------------------
 
 def handle_call(services: Services, district: District, line: Line, caller: str, call_sid: str,
-                event: Event | None) -> TurnResult:
+                event: Event | None, caller_id_trusted: bool = True) -> TurnResult:
     """A call's first request (event None) or a later one (digits, a recording, silence, a dial result)."""
     content = services.content(district)
     session_key = call_key(district.id, call_sid)
     state, store_ok = _load(services, session_key)
     turn = Turn(services, district, line, caller, "voice", content, dict(state or {}), session_key, store_ok,
                 call_sid=call_sid)
+    # Decided on the call's first request and kept for the call: a later request cannot restore trust.
+    turn.caller_id_trusted = caller_id_trusted and not (state or {}).get("caller_id_untrusted")
     if event is None or state is None:
-        return _start(turn, content.lines.entry(line, "voice"))
+        extra = {} if turn.caller_id_trusted else {"caller_id_untrusted": True}
+        return _start(turn, content.lines.entry(line, "voice"), **extra)
     flow = content.flows[turn.state["flow"]]
     waiting = _waiting_step(turn, state)
     if waiting is not None and waiting.kind == "menu" and event.kind == "text":

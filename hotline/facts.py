@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 FACTS: dict[str, Callable[[Turn], bool]] = {
     # the sender is on the roster, or gave the staff code in this conversation
-    "is_staff": lambda turn: turn.caller in turn.district.roster or bool(turn.state.get("verified")),
+    # (a call's roster number counts only when its caller ID can be believed: callerid.py)
+    "is_staff": lambda turn: turn.roster_member() is not None or bool(turn.state.get("verified")),
     # the caller picked a language (by number, or by a greeting such as HOLA)
     "language_chosen": lambda turn: bool(turn.state.get("language_chosen")),
     "single_language": lambda turn: len(turn.district.languages) == 1,

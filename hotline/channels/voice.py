@@ -18,11 +18,13 @@ from flask import Blueprint, abort, request, send_from_directory
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ..acknowledgement import acknowledge
+from ..callerid import caller_id_trusted
 from ..exports import holder_name
 from ..conversation import TurnResult, handle_call
 from ..engine import Event
 from ..phones import mask
 from ..render.voice import VoiceSetup, render_voice
+from ..security import add_event
 from .common import default_text, find_line, form_number, services, twiml, voice_text
 from .twilio_auth import first_time, remember_reply, remembered_reply, twilio_only
 
@@ -72,8 +74,14 @@ def _setup(district, line, result: TurnResult, call_sid: str) -> VoiceSetup:
 def _answer(district, line, call_sid: str, event: Event | None, seq_key: str):
     hotline = services()
     caller = form_number("From")
+    trusted = caller_id_trusted(request.form.get("StirVerstat"), district.require_attested_caller_id)
+    if not trusted and event is None and caller in district.roster:
+        log.warning("call from a roster number without believable caller ID line=%s from=%s verstat=%s",
+                    line.number, mask(caller), request.form.get("StirVerstat", "(none)")[:40])
+        add_event(hotline, district.id, "caller-id", f"call from roster number {mask(caller)} with caller ID "
+                  f"{request.form.get('StirVerstat', 'not attested')[:40]}: asked for the staff code")
     try:
-        result = handle_call(hotline, district, line, caller, call_sid, event)
+        result = handle_call(hotline, district, line, caller, call_sid, event, caller_id_trusted=trusted)
         body = str(render_voice(result.items, _setup(district, line, result, call_sid)))
     except Exception:  # noqa: BLE001 — a caller must never hear Twilio's "application error"
         log.exception("voice turn failed line=%s from=%s", line.number, mask(caller))
