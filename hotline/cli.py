@@ -10,6 +10,7 @@ import click
 
 from .cli_web import web
 from .exports import incident_summary, request_rows, to_csv
+from .incident_search import IncidentFilter, parse_day
 from .problems import ConfigError
 from .settings import Settings, settings_from_env
 
@@ -127,18 +128,41 @@ def incidents() -> None:
     """Incident records."""
 
 
-def _incident_rows(services, include_drills: bool):
+def _incident_rows(services, include_drills: bool, wanted: IncidentFilter | None = None):
+    # Every incident (no cap: a flood must not push real ones out of an export), newest first.
+    wanted = wanted or IncidentFilter()
     for district in services.directory.districts:
         for drills in ((False, True) if include_drills else (False,)):
-            for incident in services.incidents.list(district.id, drills):
-                yield district, incident
+            for incident in services.incidents.iter_all(district.id, drills):
+                if wanted.matches(district, incident):
+                    yield district, incident
+
+
+def _day(ctx, param, value):
+    if value and parse_day(value) is None:
+        raise click.BadParameter(f"{value!r} is not a day: write YYYY-MM-DD")
+    return parse_day(value)
+
+
+def search_options(command):
+    """--number, --school, --since, --until: the dashboard's search, for list and export."""
+    for option in reversed([
+        click.option("--number", default="", help="Digits of the reporter's number, e.g. 0120."),
+        click.option("--school", default="", help="A school id from the district file."),
+        click.option("--since", default=None, callback=_day, help="Reported on or after this day (YYYY-MM-DD)."),
+        click.option("--until", default=None, callback=_day, help="Reported on or before this day (YYYY-MM-DD)."),
+    ]):
+        command = option(command)
+    return command
 
 
 @incidents.command("list")
 @click.option("--drills", is_flag=True, help="Include drills.")
-def incidents_list(drills: bool) -> None:
+@search_options
+def incidents_list(drills: bool, number: str, school: str, since, until) -> None:
     services = _services()
-    for district, incident in _incident_rows(services, drills):
+    wanted = IncidentFilter(number=number, school=school, since=since, until=until)
+    for district, incident in _incident_rows(services, drills, wanted):
         row = incident_summary(district, incident)
         click.echo(f"{row['id']:>5}  {row['reported']}  {row['status']:<12} {row['type']:<8} "
                    f"{'URGENT ' if row['urgent'] else ''}{row['school']} — {row['reporter']}"
@@ -168,10 +192,12 @@ def incidents_show(incident_id: str, district_id: str | None) -> None:
 @incidents.command("export")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--drills", is_flag=True, help="Include drills.")
-def incidents_export(fmt: str, drills: bool) -> None:
+@search_options
+def incidents_export(fmt: str, drills: bool, number: str, school: str, since, until) -> None:
     services = _services()
     rows = []
-    for district, incident in _incident_rows(services, drills):
+    wanted = IncidentFilter(number=number, school=school, since=since, until=until)
+    for district, incident in _incident_rows(services, drills, wanted):
         row = incident_summary(district, incident)
         row["details"] = incident.details
         row["timeline"] = [{"time": district.local(e["t"]).isoformat(timespec="seconds"), "kind": e["kind"],

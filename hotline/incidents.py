@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import MISSING, asdict, dataclass, field
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import redis
 
@@ -141,6 +141,22 @@ class IncidentStore:
                 if raw:
                     incidents.append(_decode(raw))
         return incidents
+
+    def iter_all(self, district_id: str, drills: bool = False, batch: int = 500) -> Iterator[Incident]:
+        """Every incident, newest first, read ``batch`` at a time (issue 13: no cap, so a flood of
+        junk cannot push a real incident out of the dashboard or an export)."""
+        index = self._index(district_id, drills)
+        start = 0
+        while True:
+            ids = self.store.zrevrange(index, start, start + batch - 1)
+            if not ids:
+                return
+            with self.store.pipeline() as pipe:
+                for incident_id in ids:
+                    pipe.hgetall(incident_key(district_id, incident_id))
+                found = pipe.execute()
+            yield from (_decode(raw) for raw in found if raw)
+            start += batch
 
     def open_incidents(self, district_id: str) -> list[Incident]:
         return [i for drills in (False, True) for i in self.list(district_id, drills) if i.active]

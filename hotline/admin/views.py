@@ -19,6 +19,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..exports import holder_name, request_rows, to_csv
+from ..incident_search import IncidentFilter, parse_day, search
 from ..phones import national
 from . import auth
 from .auth import login_required
@@ -177,27 +178,38 @@ def logout():
 
 # --- Incidents -----------------------------------------------------------------------------------
 
+def _incident_filter(shown: str) -> IncidentFilter:
+    args = request.args
+    return IncidentFilter(status=shown, number=args.get("number", "")[:32].strip(),
+                          school=args.get("school", "")[:64].strip(), since=parse_day(args.get("since")),
+                          until=parse_day(args.get("until")))
+
+
 def _incident_page(drills: bool):
     services = _services()
     shown = request.args.get("status", "all" if drills else "open")
     if shown not in INCIDENT_FILTERS:
         shown = "open"
     now = services.clock()
-    rows, counts = [], {status: 0 for status in INCIDENT_FILTERS}
-    for district in services.directory.districts:
-        # Drills have their own index (incidents.py): the counts of one tab never include the other.
-        for incident in services.incidents.list(district.id, drills=drills):
-            counts[incident.status] = counts.get(incident.status, 0) + 1
-            counts["all"] += 1
-            if shown in ("all", incident.status):
-                rows.append(incident_row(district, incident, now))
-    # Open incidents first, urgent ones at the top; then the newest.
-    rows.sort(key=lambda r: (r["status"] != "open", not r["urgent"]))
-    refresh_query = {"status": shown, auth.PASSIVE_PARAM: 1}
-    return render_template("admin/incidents.html", rows=rows, counts=counts, shown=shown, drills=drills,
+    wanted = _incident_filter(shown)
+    try:
+        page_number = int(request.args.get("page", "1"))
+    except ValueError:
+        page_number = 1
+    # Every incident is read (no cap): a flood of reports cannot push a real one out of reach.
+    # Open first, urgent and verified at the top of those; then the newest (incident_search.py).
+    found = search(services, wanted, page_number, drills=drills)
+    rows = [incident_row(district, incident, now) for district, incident in found.items]
+    query = {k: v for k, v in {"number": wanted.number, "school": wanted.school,
+                               "since": wanted.since.isoformat() if wanted.since else "",
+                               "until": wanted.until.isoformat() if wanted.until else ""}.items() if v}
+    schools = [(school.id, school.name) for district in services.directory.districts
+               for school in district.schools.values()]
+    refresh_query = {"status": shown, **query, "page": found.page, auth.PASSIVE_PARAM: 1}
+    return render_template("admin/incidents.html", rows=rows, counts=found.counts, shown=shown, drills=drills,
                            filters=INCIDENT_FILTERS, refresh=AUTO_REFRESH, signed_in=True,
-                           refresh_url=url_for(request.endpoint, **refresh_query),
-                           tab="drills" if drills else "incidents")
+                           refresh_url=url_for(request.endpoint, **refresh_query), query=query, found=found,
+                           schools=schools, tab="drills" if drills else "incidents")
 
 
 @bp.get("/")
