@@ -71,7 +71,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(status.bp)
     app.register_blueprint(health_bp)
     register_admin(app)
-    if settings.development:
+    if settings.development and (settings.dry_run or settings.sim_live):
+        # The simulator signs what it sends with the real token: with a live account only when
+        # asked for (hotline serve --sim-live), and only for loopback Host headers (sim/web.py).
         from .sim.web import bp as sim_bp
 
         app.register_blueprint(sim_bp)

@@ -48,11 +48,13 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-def serve(host: str, port: int) -> None:
+@click.option("--sim-live", is_flag=True, help="Offer the web phone simulator even with a live Twilio account "
+              "(it signs what it sends with the real auth token).")
+def serve(host: str, port: int, sim_live: bool) -> None:
     """Run the hotline locally: embedded Redis, a worker and the web server (Ctrl-C stops all)."""
     from .devserver import serve as run
 
-    run(_settings(), host, port)
+    run(_settings(), host, port, sim_live=sim_live)
 
 
 @main.command()

@@ -40,6 +40,8 @@ class Settings:
     # The reconciler runs this often (seconds) and acts on a tier timer this late (seconds).
     reconcile_interval: int = 15
     timer_grace: int = 20
+    # issue 13: the web phone simulator with a live Twilio account (only `hotline serve --sim-live`).
+    sim_live: bool = False
 
     @property
     def dry_run(self) -> bool:
