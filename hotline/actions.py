@@ -163,6 +163,12 @@ def submit_request(turn: Turn, type: str) -> ActionResult:
     return _reply(REQUEST_REPLY[type], reference=request.reference)
 
 
+def forget_answers(turn: Turn) -> ActionResult:
+    """A cancelled request: what the family typed leaves the conversation now, not when it expires."""
+    turn.state["answers"] = {}
+    return ActionResult()
+
+
 def set_language(turn: Turn, language: str | None = None) -> ActionResult:
     # The engine already changed the conversation's language; nothing more to do.
     return ActionResult()
@@ -177,6 +183,7 @@ ACTIONS: dict[str, Callable[..., ActionResult]] = {
     "close_reporter_part": close_reporter_part,
     "submit_request": submit_request,
     "set_language": set_language,
+    "forget_answers": forget_answers,
 }
 
 # What the caller hears when an action could not be carried out.

@@ -261,6 +261,12 @@ def hash_password(password: str) -> None:
     """Print a hash to put in HOTLINE_ADMIN_PASSWORD_HASH."""
     from werkzeug.security import generate_password_hash
 
+    from .settings import MIN_ADMIN_PASSWORD
+
+    if len(password) < MIN_ADMIN_PASSWORD:
+        click.echo(f"That password is {len(password)} characters; use at least {MIN_ADMIN_PASSWORD} (a passphrase of "
+                   "a few words is easy to type and hard to guess).", err=True)
+        sys.exit(2)
     click.echo(generate_password_hash(password))
 
 

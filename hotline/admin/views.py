@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 
 import redis
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
@@ -20,6 +19,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..exports import holder_name, request_rows, to_csv
 from ..incident_search import IncidentFilter, parse_day, search
+from ..media import media_kind
 from ..phones import national
 from . import auth
 from .auth import login_required
@@ -102,9 +102,9 @@ def ago(seconds: float) -> str:
     return text if text == "just now" else f"{text} ago"
 
 
-def is_link(value) -> bool:
-    """Only http(s) URLs become links: a javascript: URL typed by a caller must stay text."""
-    return isinstance(value, str) and re.match(r"^https?://[^\s\"'<>]+$", value) is not None
+def twilio_media(value) -> str | None:
+    """Only Twilio's own media URLs become links (media.py), labelled by what they are."""
+    return media_kind(value, _settings().twilio_api_base_url)
 
 
 def acknowledger(district, incident) -> str:
@@ -253,7 +253,7 @@ def incident(district_id: str, incident_id: str):
         "Closed": local_time(district, found.closed_at, seconds=True),
     }
     return render_template("admin/incident.html", incident=found, district=district, summary=summary,
-                           timeline=timeline, details=details, deliveries=sent, is_link=is_link, signed_in=True,
+                           timeline=timeline, details=details, deliveries=sent, media_kind=twilio_media, signed_in=True,
                            tab="drills" if found.drill else "incidents")
 
 
@@ -325,7 +325,7 @@ def requests_page():
                 if item.processed_at else "",
             })
     return render_template("admin/requests.html", items=items, counts=counts, shown=shown, filters=REQUEST_FILTERS,
-                           is_link=is_link, signed_in=True, tab="requests")
+                           media_kind=twilio_media, signed_in=True, tab="requests")
 
 
 @bp.post("/requests/<district_id>/<reference>/processed")

@@ -23,7 +23,9 @@ from ..store import key
 
 log = logging.getLogger(__name__)
 
-DEDUPE_TTL = 24 * 3600
+# A signed request replayed within this window has no second effect. Twilio retries within
+# minutes; a week also covers a replay of a captured request long after (signatures carry no time).
+DEDUPE_TTL = 7 * 24 * 3600
 # A retried webhook gets the first answer again. Twilio retries within seconds, so the answer
 # (which may hold what a family typed) is kept only briefly.
 REPLY_CACHE_TTL = 300

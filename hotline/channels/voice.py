@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, request, send_from_directory
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from .. import ratelimit
 from ..acknowledgement import acknowledge
 from ..callerid import caller_id_trusted
 from ..exports import holder_name
@@ -30,6 +31,8 @@ from .twilio_auth import first_time, remember_reply, remembered_reply, twilio_on
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__)
+
+CALL_LIMIT, CALL_WINDOW = 10, 600     # calls per number per 10 minutes before they are turned away
 
 
 def _event() -> Event:
@@ -122,7 +125,31 @@ def incoming_call():
         if cached:
             return twiml(cached)
     log.info("call in line=%s from=%s sid=%s", line.number, mask(request.form.get("From")), call_sid)
+    caller = form_number("From")
+    if not ratelimit.allow(hotline.redis, "inbound-call", district.id, caller, limit=CALL_LIMIT, window=CALL_WINDOW):
+        # Each call costs a Twilio minute and may start an incident: a number that keeps calling is
+        # told whom to call and hung up on, before any conversation or incident.
+        log.warning("call rate limited line=%s from=%s", line.number, mask(caller))
+        return twiml(_rate_limited_twiml(district, line))
     return _answer(district, line, call_sid, None, "0")
+
+
+def _rate_limited_twiml(district, line) -> VoiceResponse:
+    from ..conversation import base_variables
+    from ..render.values import for_channel
+
+    catalogs = services().content(district).catalogs
+    lang = district.default_language
+    text = catalogs.render(lang, "common.rate_limited_call", for_channel(base_variables(district, line), "voice"),
+                           "voice", lang).text
+    response = VoiceResponse()
+    voice = catalogs.get(lang).voice
+    if voice:
+        response.say(text, voice=voice.say_voice, language=voice.language)
+    else:
+        response.say(text)
+    response.hangup()
+    return response
 
 
 @bp.post("/voice/step")
