@@ -244,6 +244,8 @@ def handle_text(services: Services, district: District, line: Line, sender: str,
         return TurnResult([engine.Reply("staff.code.paused")], turn.variables(), turn.lang, turn.state)
     if waiting.expect == "staff_code" and not ratelimit.allow(services.redis, "staffcode", district.id, sender,
                                                               limit=5, window=3600, fail_open=False):
+        security.add_event(services, district.id, "code-refused",
+                           f"staff code not checked (too many from this number) from {mask(sender)} by text")
         return TurnResult([engine.Reply("staff.code.locked")], turn.variables(), turn.lang, turn.state)
     event = Event("media", text=body, media=media) if media else Event("text", text=body)
     flow = content.flows[turn.state["flow"]]

@@ -74,6 +74,12 @@ def code_paused(services: Services, district: District, number: str, channel: st
     return paused
 
 
+def paused_until(services: Services, district: District) -> float | None:
+    """When the paused code check resumes (a timestamp), or None when it is not paused."""
+    ttl = services.redis.ttl(_cooldown_key(district.id))
+    return services.clock() + ttl if ttl and ttl > 0 else None
+
+
 def record_code_attempt(services: Services, district: District, line_number: str, number: str, channel: str,
                         accepted: bool) -> None:
     """Put the attempt on the timeline; a wrong one counts against the district's budget."""

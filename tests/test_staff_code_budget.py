@@ -50,6 +50,7 @@ def test_forty_numbers_one_wrong_code_each_trip_the_budget_and_text_legal_once(m
     text = page(client, "/admin/security")
     assert "wrong staff code from …0000 by text" in text and "staff code paused" in text
     assert "+17205550000" not in text
+    assert "The staff code is paused" in text
 
 
 def test_the_budget_is_a_district_setting_and_counts_calls_too(make_hotline):

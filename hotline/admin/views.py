@@ -385,7 +385,9 @@ def security_page():
     for district in services.directory.districts:
         events = [{"time": local_time(district, event["t"], seconds=True), "kind": event["kind"],
                    "text": event["text"]} for event in security.timeline(services, district.id, SECURITY_SHOWN)]
-        tables.append({"district": district, "events": events, "limit": district.staff_code_limit})
+        resumes = security.paused_until(services, district)
+        tables.append({"district": district, "events": events, "limit": district.staff_code_limit,
+                       "paused_until": local_time(district, resumes) if resumes else ""})
     return render_template("admin/security.html", tables=tables, shown=SECURITY_SHOWN, signed_in=True,
                            tab="security")
 
