@@ -1,5 +1,5 @@
 """The baseline web app: a bare Flask endpoint that answers POST /sms with a fixed TwiML, served by
-the same gunicorn configuration and hit by the same client as the hotline (benchmarks/inbound_sms.py).
+the same web server (benchmarks/_serve.py) and hit by the same client as the hotline (benchmarks/inbound_sms.py).
 It reads nothing (no form parsing, no signature check, no Redis): it is the floor of the stack."""
 
 from __future__ import annotations

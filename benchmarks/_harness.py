@@ -1,5 +1,5 @@
-"""What the benchmarks share: starting the pieces (embedded Redis, the fake Twilio, gunicorn, an RQ
-worker), district copies, pre-signed Twilio requests, a keep-alive load client, percentiles,
+"""What the benchmarks share: starting the pieces (embedded Redis, the fake Twilio, the web server,
+an RQ worker), district copies, pre-signed Twilio requests, a keep-alive load client, percentiles,
 tables and the machine description.
 
 Everything a benchmark starts lives in one ``Stack`` (a context manager): a temporary folder, and
@@ -73,7 +73,7 @@ def versions() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     found = []
-    for name in ("flask", "gunicorn", "redis", "rq", "twilio"):
+    for name in ("flask", "waitress", "gunicorn", "redis", "rq", "twilio"):
         try:
             found.append(f"{name} {version(name)}")
         except PackageNotFoundError:
@@ -395,7 +395,9 @@ def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: f
 
 
 @dataclass
-class Gunicorn:
+class WebProcess:
+    """A web server process: the hotline's own (waitress, hotline/webserver.py) or gunicorn."""
+
     process: subprocess.Popen
     port: int
     workers: int
@@ -408,6 +410,8 @@ class Gunicorn:
 
     @property
     def label(self) -> str:
+        if self.worker_class == "waitress":
+            return f"waitress --threads {self.threads}"
         if self.worker_class == "sync":
             return f"sync -w {self.workers}"
         return f"gthread -w {self.workers} --threads {self.threads}"
@@ -495,7 +499,7 @@ class Stack:
         return process
 
     def start_gunicorn(self, app: str, env: dict, port: int | None = None, workers: int = 2, threads: int = 2,
-                       worker_class: str = "gthread") -> Gunicorn:
+                       worker_class: str = "gthread") -> WebProcess:
         port = port or free_port()
         args = [PYTHON, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                 "--timeout", "30", "--log-level", "warning"]
@@ -505,9 +509,21 @@ class Stack:
             args += ["--worker-class", "gthread", "--threads", str(threads)]
         process = self._popen(args + [app], env, f"gunicorn-{port}")
         wait_for_port(port, process)
-        server = Gunicorn(process, port, workers, threads, worker_class)
+        server = WebProcess(process, port, workers, threads, worker_class)
         server.wait_workers()
         return server
+
+    def start_web(self, app: str, env: dict, port: int | None = None, threads: int = 8) -> WebProcess:
+        """The hotline's production server: ``hotline web`` (as the Procfile runs it) for the hotline,
+        benchmarks/_serve.py (the same server class and settings) for any other app factory."""
+        port = port or free_port()
+        if app == "hotline.app:create_app()":
+            args = [PYTHON, "-m", "hotline", "web", "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)]
+        else:
+            args = [PYTHON, str(BENCH_DIR / "_serve.py"), app, str(port), str(threads)]
+        process = self._popen(args, env, f"web-{port}")
+        wait_for_port(port, process)
+        return WebProcess(process, port, 1, threads, "waitress")
 
     def start_worker(self, env: dict) -> subprocess.Popen:
         return self._popen([PYTHON, "-m", "hotline", "worker"], env, "worker")
@@ -542,8 +558,12 @@ class Stack:
 
 
 def procfile_web_config() -> tuple[str, int, int]:
-    """(worker class, workers, threads) of the Procfile's web process, so benchmarks measure what ships."""
+    """(server, processes, threads) of the Procfile's web process, so benchmarks measure what ships."""
+    from hotline.webserver import THREADS
+
     line = next(text for text in (REPO / "Procfile").read_text().splitlines() if text.startswith("web:"))
-    workers = int(re.search(r"--workers (\d+)", line).group(1))
     threads = re.search(r"--threads (\d+)", line)
+    if "hotline web" in line:
+        return ("waitress", 1, int(threads.group(1)) if threads else THREADS)
+    workers = int(re.search(r"--workers (\d+)", line).group(1))
     return ("gthread", workers, int(threads.group(1))) if threads else ("sync", workers, 1)

@@ -1,5 +1,5 @@
 """Escalation latency: from the staff member's ICE text to the legal office's SMS leaving for Twilio,
-with the whole hotline running (gunicorn with the Procfile's configuration, ONE worker subprocess
+with the whole hotline running (the Procfile's web server, ONE worker subprocess
 ``python -m hotline worker``, embedded Redis, the fake Twilio), against a bare RQ job that calls the
 twilio client once, run by the same worker. Then the re-escalation timer's accuracy.
 
@@ -102,8 +102,11 @@ def start_hotline(stack: h.Stack, district, extra_env: dict | None = None):
     port = h.free_port()
     env = stack.env(district, f"http://127.0.0.1:{port}", **(extra_env or {}))
     kind, workers, threads = h.procfile_web_config()
-    web = stack.start_gunicorn("hotline.app:create_app()", env, port=port, workers=workers, threads=threads,
-                               worker_class=kind)
+    if kind == "waitress":      # the Procfile's `hotline web` (hotline/webserver.py)
+        web = stack.start_web("hotline.app:create_app()", env, port=port, threads=threads)
+    else:
+        web = stack.start_gunicorn("hotline.app:create_app()", env, port=port, workers=workers, threads=threads,
+                                   worker_class=kind)
     worker = stack.start_worker(env)
     return web, worker, env
 
@@ -322,7 +325,7 @@ def main() -> None:
     parser.add_argument("--timer-spacing", type=float, default=1.0, help="seconds between timer incidents (mean)")
     args = parser.parse_args()
     h.print_header("Escalation: ICE webhook -> the legal office's SMS at Twilio, one RQ worker", [
-        (f"gunicorn with the Procfile's configuration, ONE `python -m hotline worker`, embedded Redis, the fake "
+        (f"the Procfile's web server, ONE `python -m hotline worker`, embedded Redis, the fake "
          f"Twilio (in this process), the client: all on the same {h.cores()} cores"),
         "one incident at a time (no queueing behind other incidents): this is the unloaded latency",
         (f"{args.reporters} generated roster members (1 in 4 at Lincoln, which has a school leader) take turns; "

@@ -1,10 +1,11 @@
-"""Inbound SMS throughput and latency under gunicorn, against a bare Flask endpoint.
+"""Inbound SMS throughput and latency on the production web server, against a bare Flask endpoint.
 
 The hotline's POST /sms (signature check, dedupe, rate limit, Redis session, keyword table, engine,
-rendering, TwiML) for a family-line "hello" from a new number, served by gunicorn with the
-Procfile's configuration, against a bare Flask endpoint answering a fixed TwiML under the same
-gunicorn configuration and the same client. Requests are signed before the timed loop; every one
-has its own sender and MessageSid. Then a few other gunicorn configurations for this machine.
+rendering, TwiML) for a family-line "hello" from a new number, served as the Procfile serves it
+(`hotline web`: waitress, hotline/webserver.py), against a bare Flask endpoint answering a fixed
+TwiML on the same server with the same settings (benchmarks/_serve.py) and the same client.
+Requests are signed before the timed loop; every one has its own sender and MessageSid. Then a few
+other thread counts (and gunicorn's old Procfile configuration, when gunicorn is installed).
 
     /work/venv/bin/python benchmarks/inbound_sms.py [--duration 3] [--levels 1,8,32] [--paced 50,100,150]
                                                     [--no-configs] [--config-duration 2]
@@ -26,19 +27,28 @@ BODY = "hello"
 EXPECT_HOTLINE = "Reply with a number"      # the family menu that follows the welcome
 EXPECT_BARE = "<Message>ok</Message>"
 PROCFILE = h.procfile_web_config()
-# Other configurations worth trying on a 2-core machine.
-ALTERNATIVES = [c for c in [("gthread", 2, 8), ("gthread", 2, 4), ("gthread", 2, 2), ("gthread", 4, 2), ("sync", 2, 1),
-                            ("sync", 4, 1)] if c != PROCFILE]
+
+
+def _gunicorn_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("gunicorn") is not None
+
+
+# Other configurations worth trying on a 2-core machine; gunicorn (the Procfile's server before
+# issue 13, not a dependency any more) only when it is installed.
+ALTERNATIVES = [c for c in [("waitress", 1, 4), ("waitress", 1, 16),
+                            *([("gthread", 2, 2)] if _gunicorn_installed() else [])] if c != PROCFILE]
 RATIO_TARGET = 0.7
 P99_TARGET = 0.020
 
 
-def build(server: h.Gunicorn, count: int, first_sender: int = 0) -> list[h.Prepared]:
+def build(server: h.WebProcess, count: int, first_sender: int = 0) -> list[h.Prepared]:
     return [h.prepare(server.url, "/sms", h.sms_form(h.sender(first_sender + i), h.FAMILY_LINE, BODY))
             for i in range(count)]
 
 
-def measure(server: h.Gunicorn, store: redis.Redis, concurrency: int, duration: float, expect: str,
+def measure(server: h.WebProcess, store: redis.Redis, concurrency: int, duration: float, expect: str,
             redis_pid: int | None, warmup: float = 1.0, rate: float | None = None) -> h.LoadResult:
     """Warm up (both workers, connections), estimate the rate, then the timed run on a clean Redis.
     With ``rate``: open loop, that many requests per second offered by all senders together."""
@@ -66,8 +76,15 @@ def row(label: str, r: h.LoadResult) -> list[object]:
 
 
 HEADERS = ["endpoint", "senders", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors",
-           "client CPU", "gunicorn CPU", "redis CPU",
+           "client CPU", "server CPU", "redis CPU",
            "other CPU", "client us/req"]
+
+
+def start(stack: h.Stack, app: str, env: dict, config: tuple[str, int, int], port: int | None = None) -> h.WebProcess:
+    kind, workers, threads = config
+    if kind == "waitress":
+        return stack.start_web(app, env, port=port, threads=threads)
+    return stack.start_gunicorn(app, env, port=port, workers=workers, threads=threads, worker_class=kind)
 
 
 def main() -> None:
@@ -75,13 +92,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per measured run (default 3)")
     parser.add_argument("--levels", default="1,8,32", help="concurrent senders (default 1,8,32)")
     parser.add_argument("--paced", default="50,100,150", help="open-loop rates (req/s) offered by 32 senders (default 50,100,150)")
-    parser.add_argument("--no-configs", action="store_true", help="skip the other gunicorn configurations")
+    parser.add_argument("--no-configs", action="store_true", help="skip the other server configurations")
     parser.add_argument("--config-duration", type=float, default=2.0, help="seconds per configuration run")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
-    h.print_header("Inbound SMS: hotline POST /sms vs a bare Flask endpoint, under gunicorn", [
-        (f"the load client (Python threads, one keep-alive http.client connection each), gunicorn and Redis "
+    h.print_header("Inbound SMS: hotline POST /sms vs a bare Flask endpoint, on the production server", [
+        (f"the load client (Python threads, one keep-alive http.client connection each), the web server and Redis "
          f"share the same {h.cores()} cores: every figure is for all three on this machine"),
         (f"each request: a family-line {BODY!r} from a new sender (distinct From, distinct MessageSid), "
          f"signed before the timed loop; {args.duration:.0f} s per run after a 1 s warm-up"),
@@ -98,14 +115,13 @@ def main() -> None:
 
         port = h.free_port()
         env = stack.env(district, f"http://127.0.0.1:{port}")
-        kind, workers, threads = PROCFILE
-        hotline = stack.start_gunicorn(HOTLINE_APP, env, port=port, workers=workers, threads=threads, worker_class=kind)
-        bare = stack.start_gunicorn(BARE_APP, env, workers=workers, threads=threads, worker_class=kind)
+        hotline = start(stack, HOTLINE_APP, env, PROCFILE, port=port)
+        bare = start(stack, BARE_APP, env, PROCFILE)
         hotline.settle()
         bare.settle()
         check = h.post_once(hotline.url, build(hotline, 1, 90000)[0])
         if check[0] != 200 or EXPECT_HOTLINE not in check[1]:
-            sys.exit(f"the hotline did not answer as expected: {check}\n{stack.log_tail('gunicorn')}")
+            sys.exit(f"the hotline did not answer as expected: {check}\n{stack.log_tail('web')}")
 
         for level in levels:
             for name, server, expect in (("bare", bare, EXPECT_BARE), ("hotline", hotline, EXPECT_HOTLINE)):
@@ -119,7 +135,7 @@ def main() -> None:
                 paced[name, rate] = measure(server, store, 32, args.duration, expect, stack.redis_pid(), rate=rate)
         stack.stop_process(bare.process)
 
-        print(f"Procfile configuration: gunicorn {hotline.label} (2 cores)")
+        print(f"Procfile configuration: {hotline.label} (2 cores)")
         rows = []
         for level in levels:
             rows.append(row("bare", results["bare", level]))
@@ -158,7 +174,7 @@ def main() -> None:
         hot32 = results.get(("hotline", max(levels)))
         if hot32 and hot32.count:
             print(f"hotline server CPU per request at {hot32.concurrency} senders: "
-                  f"{hot32.server_cpu / hot32.count * 1000:.2f} ms gunicorn + {hot32.redis_cpu / hot32.count * 1000:.2f} ms "
+                  f"{hot32.server_cpu / hot32.count * 1000:.2f} ms web server + {hot32.redis_cpu / hot32.count * 1000:.2f} ms "
                   f"Redis (2 cores = 2,000 ms of CPU per second)")
         stack.stop_process(hotline.process)
 
@@ -166,11 +182,10 @@ def main() -> None:
             # All configurations up at once, then measured round-robin, twice: the machine is shared, and
             # interleaving spreads whatever else runs on it over all of them.
             servers = []
-            for kind, workers, threads in [PROCFILE, *ALTERNATIVES]:
+            for config in [PROCFILE, *ALTERNATIVES]:
                 port = h.free_port()
                 env = stack.env(district, f"http://127.0.0.1:{port}")
-                servers.append(stack.start_gunicorn(HOTLINE_APP, env, port=port, workers=workers, threads=threads,
-                                                    worker_class=kind))
+                servers.append(start(stack, HOTLINE_APP, env, config, port=port))
             for server in servers:
                 server.settle()
             runs: dict[str, list[h.LoadResult]] = {}
@@ -181,15 +196,15 @@ def main() -> None:
                         measure(server, store, 32, args.config_duration, EXPECT_HOTLINE, stack.redis_pid(), warmup=0.5))
             for server in servers:
                 stack.stop_process(server.process)
-            print(f"\nOther gunicorn configurations, hotline only, 32 senders closed loop, "
+            print(f"\nOther server configurations, hotline only, 32 senders closed loop, "
                   f"{args.config_duration:.1f} s per run, two rounds interleaved:")
             config_rows = [row(label, r) for label, results_ in runs.items() for r in results_]
-            print(h.table(["gunicorn"] + HEADERS[1:], config_rows))
+            print(h.table(["server"] + HEADERS[1:], config_rows))
             # Best of the two rounds: other processes on the machine can only slow a run down.
             best_run = {label: max(rs, key=lambda r: r.rate) for label, rs in runs.items()}
             ranked = sorted(best_run, key=lambda label: -best_run[label].rate)
             print("\nbest of the two rounds, by throughput:")
-            print(h.table(["gunicorn", "req/s", "p50 ms", "p99 ms"],
+            print(h.table(["server", "req/s", "p50 ms", "p99 ms"],
                           [[label, f"{best_run[label].rate:.0f}", h.ms(h.percentile(best_run[label].latencies, 50)),
                             h.ms(h.percentile(best_run[label].latencies, 99))] for label in ranked]))
             by_p99 = min(best_run, key=lambda label: h.percentile(best_run[label].latencies, 99))

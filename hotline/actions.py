@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from . import queueing
+from . import queueing, security
 from .engine import Reply
 from .incidents import changes, documents, escalation
 from .incidents.changes import Actor
@@ -57,8 +57,6 @@ def where_it_stands(turn: Turn, incident: Incident) -> ActionResult:
     """Who has the incident and who was reached, from the incident and its ledger as they are now."""
     if incident.status == "taken":
         return _reply("staff.notify.existing_taken", incident=incident.id, contact=incident.holder_name)
-    if not incident.verified:
-        return _reply("staff.notify.existing_unverified", incident=incident.id)
     found = reached(turn.services.redis, turn.district, incident)
     if incident.status == "responding":
         return _reply("staff.notify.existing_responding", incident=incident.id, contact=incident.responding_name)
@@ -69,22 +67,45 @@ def where_it_stands(turn: Turn, incident: Incident) -> ActionResult:
 
 # --- Incidents (staff line) ---------------------------------------------------------------------
 
-def start_incident(turn: Turn, type: str = "ice", any_open: bool = False) -> ActionResult:
+MAX_OPEN_PER_NUMBER = 3      # incidents one reporter's number may have open at once
+
+
+def start_incident(turn: Turn, type: str = "ice", any_open: bool = False, hold: bool = False) -> ActionResult:
     """Start an incident of ``type``, or go on with the caller's open one (of any type when
-    ``any_open``: EMERGENCY during a records request is about that request)."""
+    ``any_open``: EMERGENCY during a records request is about that request).
+
+    A number that is neither on the roster nor verified by the staff code gets the protocol (it
+    was already sent) and no incident: nothing a stranger texts can fill the incident list. The
+    conversation remembers the report (it expires with it) and verify_reporter starts the
+    incident when the code is right (``hold``: its school is asked before anyone is alerted); the
+    security timeline records the view."""
     services, district = turn.services, turn.district
     drill = bool(turn.state.get("drill"))
+    member = turn.roster_member()
     existing = services.incidents.for_reporter(district.id, turn.caller)
-    if existing and existing.drill == drill and (existing.type == type or any_open
-                                                 or existing.reporter != turn.caller):
+    reuse = existing is not None and existing.drill == drill and (
+        existing.type == type or any_open or existing.reporter != turn.caller)
+    if not reuse and (member or turn.state.get("verified")):
+        mine = [i for i in services.incidents.open_incidents(district.id)
+                if i.reporter == turn.caller and i.drill == drill]
+        if len(mine) >= MAX_OPEN_PER_NUMBER:
+            # A flood from one number (a lost or stolen phone) goes on in its newest incident.
+            existing, reuse = max(mine, key=lambda i: i.created), True
+            services.incidents.link_reporter(existing, turn.caller)
+    if reuse:
         # The same report again, or a school leader who took charge asking for the protocol.
         turn.state["incident"] = existing.id
         if existing.verified and not existing.escalation_started:
             escalation.start(services, existing)
         # From the emergency branch the urgent reply says where it stands; once is enough.
         return ActionResult() if any_open else where_it_stands(turn, existing)
-    member = district.roster.get(turn.caller)
-    verification = "roster" if member else ("code" if turn.state.get("verified") else "pending")
+    if not member and not turn.state.get("verified"):
+        turn.state["pending_report"] = type
+        security.add_event(services, district.id, "unverified-report",
+                           f"{type} protocol given to unlisted {mask(turn.caller)} by "
+                           f"{'text' if turn.channel == 'sms' else 'phone'}; no incident until the staff code")
+        return _reply("staff.notify.needs_code")
+    verification = "roster" if member else "code"
     school = member.school if member else turn.state.get("answers", {}).get("school")
     incident = services.incidents.create(
         district_id=district.id, type=type, drill=drill, line=turn.line.number, reporter=turn.caller,
@@ -95,10 +116,10 @@ def start_incident(turn: Turn, type: str = "ice", any_open: bool = False) -> Act
     who = f"{member.name} ({member.role})" if member else f"unlisted number {mask(turn.caller)}"
     services.incidents.add_event(incident, "reported", f"{'DRILL ' if drill else ''}{type} reported by {who} "
                                  f"by {'text' if turn.channel == 'sms' else 'phone call'}")
-    log.info("incident %s/%s started type=%s drill=%s verified=%s", district.id, incident.id, type, drill,
-             incident.verified)
-    if not incident.verified:
-        return _reply("staff.notify.needs_code", incident=incident.id)
+    log.info("incident %s/%s started type=%s drill=%s verification=%s", district.id, incident.id, type, drill,
+             verification)
+    if hold:
+        return ActionResult()          # the school is asked first (set_school starts the escalation)
     try:
         escalation.start(services, incident)
     except Exception as exc:  # noqa: BLE001 — queue unreachable: say so on the incident and to the reporter
@@ -108,16 +129,18 @@ def start_incident(turn: Turn, type: str = "ice", any_open: bool = False) -> Act
 
 
 def verify_reporter(turn: Turn) -> ActionResult:
-    """The staff code was right: the incident is verified. Its school is asked next (choose_school)."""
-    services = turn.services
+    """The staff code was right: the report becomes an incident (verified by the code). Its school
+    is asked next; set_school starts the escalation."""
     turn.state["verified"] = True
-    incident = services.incidents.get(turn.district.id, turn.state.get("incident", ""))
+    pending = turn.state.pop("pending_report", None)
+    if pending is None and turn.state.get("incident"):
+        return ActionResult()
+    result = start_incident(turn, pending or "ice", hold=True)
+    incident = turn.services.incidents.get(turn.district.id, turn.state.get("incident", ""))
     if incident is None:
         return _reply("staff.notify.failed")
-    if incident.verification == "pending":
-        services.incidents.update(incident, verification="code")
-        services.incidents.add_event(incident, "verified", "reporter gave the staff code")
-    return ActionResult()
+    turn.services.incidents.add_event(incident, "verified", "reporter gave the staff code")
+    return result
 
 
 def set_school(turn: Turn) -> ActionResult:
@@ -151,7 +174,7 @@ def mark_urgent(turn: Turn) -> ActionResult:
     """EMERGENCY: the incident is urgent; the reply says who is being told, from the ledger."""
     incident = _reporters_incident(turn)
     if incident is None:
-        return _reply("staff.urgent.no_incident")
+        return _reply("staff.notify.needs_code" if turn.state.get("pending_report") else "staff.urgent.no_incident")
     changes.mark_urgent(turn.services, turn.district, incident, _on_site_actor(turn, incident))
     found = reached(turn.services.redis, turn.district, incident) if incident.verified else []
     if found:
@@ -163,7 +186,7 @@ def incident_status(turn: Turn) -> ActionResult:
     services, district = turn.services, turn.district
     incident = _reporters_incident(turn)
     if incident is None:
-        return _reply("staff.status.none")
+        return _reply("staff.notify.needs_code" if turn.state.get("pending_report") else "staff.status.none")
     catalogs = turn.content.catalogs
     nobody = catalogs.render(turn.lang, "staff.status.nobody", {}, "sms", district.default_language).text
     found = reached(services.redis, district, incident) if incident.verified else []
@@ -177,7 +200,7 @@ def officers_left(turn: Turn) -> ActionResult:
     services, district = turn.services, turn.district
     incident = _reporters_incident(turn)
     if incident is None:
-        return _reply("staff.status.none")
+        return _reply("staff.notify.needs_code" if turn.state.get("pending_report") else "staff.status.none")
     changes.officers_left(services, district, incident, _on_site_actor(turn, incident))
     if incident.status == "taken":
         return _reply("staff.left.taken", incident=incident.id, contact=incident.holder_name)
@@ -229,6 +252,12 @@ def switch_flow(turn: Turn, flow: str) -> ActionResult:
     return ActionResult()
 
 
+def forget_answers(turn: Turn) -> ActionResult:
+    """A cancelled request: what the family typed leaves the conversation now, not when it expires."""
+    turn.state["answers"] = {}
+    return ActionResult()
+
+
 def set_language(turn: Turn, language: str | None = None) -> ActionResult:
     # The engine already changed the conversation's language; nothing more to do.
     return ActionResult()
@@ -245,6 +274,7 @@ ACTIONS: dict[str, Callable[..., ActionResult]] = {
     "submit_request": submit_request,
     "switch_flow": switch_flow,
     "set_language": set_language,
+    "forget_answers": forget_answers,
 }
 
 # What the caller hears when an action could not be carried out.

@@ -19,6 +19,8 @@ from .settings import Settings, settings_from_env
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 64 * 1024   # Twilio's largest webhooks are a few KB
+HSTS_SECONDS = 365 * 86400
+MIN_SECRET_KEY_BYTES = 32       # a shorter session key can be guessed offline from one cookie
 TWILIO_PATHS = ("/sms", "/voice", "/status")
 
 
@@ -29,6 +31,12 @@ def _require(settings: Settings) -> None:
                                 "checked", "set it to the account's auth token (hotline serve makes a local one)"))
     if not settings.secret_key and settings.environment == "production":
         problems.append(Problem("environment", "HOTLINE_SECRET_KEY", "is not set (it signs dashboard sessions)",
+                                "set it to a long random string, e.g. python -c 'import secrets; "
+                                "print(secrets.token_hex(32))'"))
+    if settings.secret_key and settings.environment == "production" and \
+            len(settings.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+        problems.append(Problem("environment", "HOTLINE_SECRET_KEY", f"is {len(settings.secret_key.encode())} "
+                                f"bytes; it signs dashboard sessions and must be at least {MIN_SECRET_KEY_BYTES}",
                                 "set it to a long random string, e.g. python -c 'import secrets; "
                                 "print(secrets.token_hex(32))'"))
     if settings.twilio_account_sid and not settings.public_url and settings.environment == "production":
@@ -74,10 +82,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(health_bp)
     app.register_blueprint(document_links_bp)
     register_admin(app)
-    if settings.development:
+    if settings.development and (settings.dry_run or settings.sim_live):
+        # The simulator signs what it sends with the real token: with a live account only when
+        # asked for (hotline serve --sim-live), and only for loopback Host headers (sim/web.py).
         from .sim.web import bp as sim_bp
 
         app.register_blueprint(sim_bp)
+
+    if settings.public_url and settings.public_url.startswith("https://"):
+        @app.after_request
+        def strict_transport(response: Response) -> Response:
+            # Served over https (HOTLINE_PUBLIC_URL): browsers must never fall back to plain http,
+            # where a dashboard session cookie or a form could be read or changed on the way.
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
+            return response
 
     @app.errorhandler(Exception)
     def answer_twilio_anyway(error):

@@ -13,6 +13,7 @@ from .messages import SOURCE_LANGUAGE, Catalogs, longest_sms
 from . import recording_store
 from .recordings import missing_for_family_line
 from .translations import review_summary
+from .problems import Problem
 from .segments import count_segments
 from .services import check_configuration, content_for_dirs
 from .settings import Settings
@@ -122,8 +123,22 @@ def recordings_report(content, district, var_dir=None) -> list[str]:
     return lines
 
 
+STRONG_CODE_DIGITS = 6
+
+
+def code_warnings(directory) -> list[Problem]:
+    """A staff code shorter than 6 digits falls to guessing from many numbers far too soon."""
+    return [Problem(str(d.source), "district.staff_code", f"has {len(d.staff_code)} digits: with "
+                    f"{d.staff_code_limit.failures} wrong codes allowed every "
+                    f"{round((d.staff_code_limit.window + d.staff_code_limit.cooldown) / 60)} minutes, a {len(d.staff_code)}-digit code can be guessed within days or weeks",
+                    f"use {STRONG_CODE_DIGITS} to 8 random digits, quoted (e.g. \"730519\", but pick your own), "
+                    "and tell staff the new code", warning=True)
+            for d in directory.districts if d.staff_code and len(d.staff_code) < STRONG_CODE_DIGITS]
+
+
 def run_check(settings: Settings) -> int:
     directory, problems = check_configuration(settings)
+    problems = problems + code_warnings(directory)
     errors = [p for p in problems if not p.warning]
     warnings = [p for p in problems if p.warning]
     for district in directory.districts:

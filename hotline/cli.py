@@ -10,7 +10,9 @@ import click
 
 from .cli_users import cli_actor, users as users_group
 from .cli_translations import translations
+from .cli_web import web
 from .exports import incident_summary, request_rows, to_csv
+from .incidents.search import IncidentFilter, parse_day
 from .problems import ConfigError
 from .settings import Settings, settings_from_env
 
@@ -48,11 +50,13 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-def serve(host: str, port: int) -> None:
+@click.option("--sim-live", is_flag=True, help="Offer the web phone simulator even with a live Twilio account "
+              "(it signs what it sends with the real auth token).")
+def serve(host: str, port: int, sim_live: bool) -> None:
     """Run the hotline locally: embedded Redis, a worker and the web server (Ctrl-C stops all)."""
     from .devserver import serve as run
 
-    run(_settings(), host, port)
+    run(_settings(), host, port, sim_live=sim_live)
 
 
 @main.command()
@@ -128,18 +132,41 @@ def incidents() -> None:
     """Incident records."""
 
 
-def _incident_rows(services, include_drills: bool):
+def _incident_rows(services, include_drills: bool, wanted: IncidentFilter | None = None):
+    # Every incident (no cap: a flood must not push real ones out of an export), newest first.
+    wanted = wanted or IncidentFilter()
     for district in services.directory.districts:
         for drills in ((False, True) if include_drills else (False,)):
-            for incident in services.incidents.list(district.id, drills):
-                yield district, incident
+            for incident in services.incidents.iter_all(district.id, drills):
+                if wanted.matches(district, incident):
+                    yield district, incident
+
+
+def _day(ctx, param, value):
+    if value and parse_day(value) is None:
+        raise click.BadParameter(f"{value!r} is not a day: write YYYY-MM-DD")
+    return parse_day(value)
+
+
+def search_options(command):
+    """--number, --school, --since, --until: the dashboard's search, for list and export."""
+    for option in reversed([
+        click.option("--number", default="", help="Digits of the reporter's number, e.g. 0120."),
+        click.option("--school", default="", help="A school id from the district file."),
+        click.option("--since", default=None, callback=_day, help="Reported on or after this day (YYYY-MM-DD)."),
+        click.option("--until", default=None, callback=_day, help="Reported on or before this day (YYYY-MM-DD)."),
+    ]):
+        command = option(command)
+    return command
 
 
 @incidents.command("list")
 @click.option("--drills", is_flag=True, help="Include drills.")
-def incidents_list(drills: bool) -> None:
+@search_options
+def incidents_list(drills: bool, number: str, school: str, since, until) -> None:
     services = _services()
-    for district, incident in _incident_rows(services, drills):
+    wanted = IncidentFilter(number=number, school=school, since=since, until=until)
+    for district, incident in _incident_rows(services, drills, wanted):
         row = incident_summary(district, incident)
         click.echo(f"{row['id']:>5}  {row['reported']}  {row['status']:<12} {row['type']:<8} "
                    f"{'URGENT ' if row['urgent'] else ''}{row['school']} — {row['reporter']}"
@@ -176,10 +203,12 @@ def _audit_export(services, action: str, items: list[tuple[str, str]]) -> None:
 @incidents.command("export")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--drills", is_flag=True, help="Include drills.")
-def incidents_export(fmt: str, drills: bool) -> None:
+@search_options
+def incidents_export(fmt: str, drills: bool, number: str, school: str, since, until) -> None:
     services = _services()
     rows = []
-    for district, incident in _incident_rows(services, drills):
+    wanted = IncidentFilter(number=number, school=school, since=since, until=until)
+    for district, incident in _incident_rows(services, drills, wanted):
         row = incident_summary(district, incident)
         row["details"] = incident.details
         row["timeline"] = [{"time": district.local(e["t"]).isoformat(timespec="seconds"), "kind": e["kind"],
@@ -244,11 +273,19 @@ def hash_password(password: str) -> None:
     """Print a hash for HOTLINE_ADMIN_PASSWORD_HASH (deprecated: use `hotline users`)."""
     from werkzeug.security import generate_password_hash
 
+    from .settings import MIN_ADMIN_PASSWORD
+
+    if len(password) < MIN_ADMIN_PASSWORD:
+        click.echo(f"That password is {len(password)} characters; use at least {MIN_ADMIN_PASSWORD} (a passphrase of "
+                   "a few words is easy to type and hard to guess).", err=True)
+        sys.exit(2)
     click.echo(generate_password_hash(password))
 
 
 main.add_command(users_group)
 main.add_command(translations)   # issue 12: hotline translations export/import (cli_translations.py)
+main.add_command(web)     # issue 13: the production web server (cli_web.py)
+
 
 if __name__ == "__main__":
     main()

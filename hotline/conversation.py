@@ -13,7 +13,7 @@ import logging
 
 import redis
 
-from . import engine, optout, queueing, ratelimit
+from . import engine, optout, queueing, ratelimit, security
 from .actions import execute
 from .district import District, Line
 from .engine import ActionSlot, Event, KeywordMatch
@@ -152,14 +152,22 @@ def handle_text(services: Services, district: District, line: Line, sender: str,
 
     if waiting is None:
         return _start(turn, content.lines.entry(line, "sms"))
+    if waiting.expect == "staff_code" and security.code_paused(services, district, sender, "sms"):
+        return TurnResult([engine.Reply("staff.code.paused")], turn.variables(), turn.lang, turn.state)
     if waiting.expect == "staff_code" and not ratelimit.allow(services.redis, "staffcode", district.id, sender,
                                                               limit=5, window=3600, fail_open=False):
+        security.add_event(services, district.id, "code-refused",
+                           f"staff code not checked (too many from this number) from {mask(sender)} by text")
         turn.state = {**turn.state, "done": True, "step": None}
         _save(turn)
         return turn.answer("staff.code.locked")
     event = Event("media", text=body, media=media) if media else Event("text", text=body)
     flow = content.flows[turn.state["flow"]]
-    return _finish(turn, engine.step(flow, turn.state, event, turn.context()))
+    result = _finish(turn, engine.step(flow, turn.state, event, turn.context()))
+    if waiting.expect == "staff_code":
+        security.record_code_attempt(services, district, line.number, sender, "sms",
+                                     accepted=bool(result.state.get("verified")))
+    return result
 
 
 def _staff_command(turn: Turn, body: str) -> TurnResult | None:
@@ -223,15 +231,18 @@ def _reserved(turn: Turn, word: str) -> TurnResult:
 # --- Calls --------------------------------------------------------------------------------------
 
 def handle_call(services: Services, district: District, line: Line, caller: str, call_sid: str,
-                event: Event | None) -> TurnResult:
+                event: Event | None, caller_id_trusted: bool = True) -> TurnResult:
     """A call's first request (event None) or a later one (digits, a recording, silence, a dial result)."""
     content = services.content(district)
     session_key = call_key(district.id, call_sid)
     state, store_ok = _load(services, session_key)
     turn = Turn(services, district, line, caller, "voice", content, dict(state or {}), session_key, store_ok,
                 call_sid=call_sid, facts=FACTS)
+    # Decided on the call's first request and kept for the call: a later request cannot restore trust.
+    turn.caller_id_trusted = caller_id_trusted and not (state or {}).get("caller_id_untrusted")
     if event is None or state is None:
-        return _start(turn, content.lines.entry(line, "voice"))
+        extra = {} if turn.caller_id_trusted else {"caller_id_untrusted": True}
+        return _start(turn, content.lines.entry(line, "voice"), **extra)
     flow = content.flows[turn.state["flow"]]
     waiting = _waiting_step(turn, state)
     if waiting is not None and waiting.kind == "dial" and event.kind == "dial_result" \
@@ -245,14 +256,21 @@ def handle_call(services: Services, district: District, line: Line, caller: str,
         return _finish(turn, engine.start(flow, turn.state, turn.context(), "exception"))
     if waiting is not None and waiting.kind == "menu" and event.kind == "text":
         event = _speech_to_choice(turn, waiting, event)
-    if waiting is not None and waiting.expect == "staff_code" and event.kind in ("text", "digits") and \
-            not ratelimit.allow(services.redis, "staffcode", district.id, caller, limit=5, window=3600,
-                                fail_open=False):
-        # Too many codes from this number: no more checking; the question's timeout route runs
-        # (by phone, the caller is still connected to the legal office, unverified).
+    code_given = waiting is not None and waiting.expect == "staff_code" and event.kind in ("text", "digits")
+    if code_given and (security.code_paused(services, district, caller, "voice") or
+                       not ratelimit.allow(services.redis, "staffcode", district.id, caller, limit=5, window=3600,
+                                           fail_open=False)):
+        # Too many codes from this number, or from everyone (the district's budget): no checking;
+        # the question's timeout route runs (by phone, the caller is still connected to the legal
+        # office, unverified).
         turn.state["attempts"] = waiting.attempts
         event = Event("timeout")
-    return _finish(turn, engine.step(flow, turn.state, event, turn.context()))
+        code_given = False
+    result = _finish(turn, engine.step(flow, turn.state, event, turn.context()))
+    if code_given:
+        security.record_code_attempt(services, district, line.number, caller, "voice",
+                                     accepted=bool(result.state.get("verified")))
+    return result
 
 
 def _speech_to_choice(turn: Turn, menu, event: Event) -> Event:

@@ -17,19 +17,19 @@ import time
 from pathlib import Path
 
 import click
-from werkzeug.serving import make_server
-
 from .accounts.first_run import ensure_first_accounts
 from .problems import ConfigError
 from .redis_server import EmbeddedRedis
 from .settings import Settings, local_secret
+from .webserver import WebServer
 
 
-def prepare(settings: Settings, host: str, port: int) -> tuple[Settings, dict[str, Path]]:
+def prepare(settings: Settings, host: str, port: int, sim_live: bool = False) -> tuple[Settings, dict[str, Path]]:
     """Fill in what a local run needs and a deployment would set: tokens and keys under var/."""
     made: dict[str, Path] = {}
     var = settings.var_dir
-    changes: dict = {"environment": settings.environment if os.environ.get("HOTLINE_ENV") else "development"}
+    changes: dict = {"environment": settings.environment if os.environ.get("HOTLINE_ENV") else "development",
+                     "sim_live": sim_live}
     if not settings.twilio_auth_token:
         token, made["Twilio auth token (the simulator signs with it)"] = local_secret(var, "dev-auth-token")
         changes["twilio_auth_token"] = token
@@ -89,10 +89,10 @@ class WorkerProcess:
                 self.process.wait()
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int, sim_live: bool = False) -> None:
     from .app import create_app
 
-    settings, made = prepare(settings, host, port)
+    settings, made = prepare(settings, host, port, sim_live)
     redis_server = None
     if not settings.redis_url:
         redis_server = EmbeddedRedis(settings.var_dir / "redis")
@@ -114,8 +114,9 @@ def serve(settings: Settings, host: str, port: int) -> None:
                                               [d.id for d in services.directory.districts]))
         worker = WorkerProcess(child_environment(settings))
         worker.start()
-        server = make_server(host, port, app, threaded=True)
-        _banner(app, settings, made, server.server_port)
+        # The production server (webserver.py), so what is tried locally is what runs live.
+        server = WebServer(app, host, port)
+        _banner(app, settings, made, server.port)
         stop = threading.Event()
 
         def request_stop(signum, frame):
@@ -147,7 +148,11 @@ def _banner(app, settings: Settings, made: dict[str, Path], port: int) -> None:
         lines = ", ".join(f"{line.name} {line.number}" for line in district.lines)
         click.echo(f"  {district.name}: {lines}")
     click.echo(f"  Twilio: {'dry run (no account): messages go to the outbox' if settings.dry_run else 'live'}")
-    click.echo(f"  Health: {base}/healthz   Dashboard: {base}/admin   Phone simulator: {base}/sim or `hotline sim`")
+    if settings.development and (settings.dry_run or settings.sim_live):
+        simulator = f"http://127.0.0.1:{port}/sim or `hotline sim`"
+    else:
+        simulator = "`hotline sim` (the web one is off with a live Twilio account: --sim-live turns it on)"
+    click.echo(f"  Health: {base}/healthz   Dashboard: {base}/admin   Phone simulator: {simulator}")
     for what, path in made.items():
         click.echo(f"  {what}: {path}")
     time.sleep(0)

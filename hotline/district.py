@@ -119,6 +119,16 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class StaffCodeLimit:
+    """The district's budget of wrong staff codes, across all numbers, by text and by phone: more
+    than ``failures`` within ``window`` seconds and the code is refused for ``cooldown`` seconds."""
+
+    failures: int = 20
+    window: float = 15 * 60
+    cooldown: float = 15 * 60
+
+
+@dataclass(frozen=True)
 class Resource:
     name: str
     phone: str | None = None
@@ -177,6 +187,9 @@ class District:
             return self.referral.name, self.referral.phone
         legal = self.first_contact("legal")
         return (legal.name, legal.number) if legal else ("the legal office", None)
+    # issue 13: wrong staff codes a district tolerates, and whether a call needs attested caller ID
+    staff_code_limit: StaffCodeLimit = StaffCodeLimit()
+    require_attested_caller_id: bool = False
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(self.timezone)
@@ -294,6 +307,20 @@ class _Reader:
         except ValueError as exc:
             self.problem(key, str(exc), "write e.g. 45s, 3m or 12h")
             return default
+
+
+def _staff_code_limit(reader: _Reader, data: Any) -> StaffCodeLimit:
+    default = StaffCodeLimit()
+    raw = reader.mapping(data, "district.staff_code_limit", required=False)
+    failures = raw.get("failures", default.failures)
+    if not isinstance(failures, int) or isinstance(failures, bool) or failures < 1:
+        reader.problem("district.staff_code_limit.failures", f"{failures!r} is not a whole number of at least 1",
+                       "e.g. 20")
+        failures = default.failures
+    return StaffCodeLimit(
+        failures,
+        reader.duration(raw.get("window"), "district.staff_code_limit.window", default.window),
+        reader.duration(raw.get("cooldown"), "district.staff_code_limit.cooldown", default.cooldown))
 
 
 def _hours(reader: _Reader, data: Any, key: str) -> OfficeHours:
@@ -439,6 +466,12 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
     if staff_code is not None and not re.fullmatch(r"\d{4,8}", str(staff_code)):
         reader.problem("district.staff_code", "should be 4 to 8 digits", 'e.g. "4821" (quoted)')
         staff_code = None
+    staff_code_limit = _staff_code_limit(reader, info.get("staff_code_limit"))
+    require_attested = info.get("require_attested_caller_id", False)
+    if not isinstance(require_attested, bool):
+        reader.problem("district.require_attested_caller_id", f"{require_attested!r} is not true or false",
+                       "write true or false")
+        require_attested = False
 
     office_hours = {str(k): _hours(reader, v, f"office_hours.{k}")
                     for k, v in reader.mapping(root.get("office_hours"), "office_hours", required=False).items()}
@@ -585,7 +618,7 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         twilio_answers_reserved_words=bool(info.get("twilio_answers_reserved_words", True)),
         retention=retention, resources=tuple(resources), source=path,
         flows_dir=flows_dir, messages_dir=messages_dir, referral=referral, contact_updates=contact_updates,
-        recording_line=recording_line,
+        recording_line=recording_line, staff_code_limit=staff_code_limit, require_attested_caller_id=require_attested,
     ), reader.problems
 
 

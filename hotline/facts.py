@@ -9,13 +9,14 @@ from .turn import Turn
 
 
 def _is_school_leader(turn: Turn) -> bool:
-    member = turn.district.roster.get(turn.caller)
+    member = turn.roster_member()
     return bool(member and member.school and turn.district.school_leader(member.school) == turn.caller)
 
 
 FACTS: dict[str, Callable[[Turn], bool]] = {
     # the sender is on the roster, or gave the staff code in this conversation
-    "is_staff": lambda turn: turn.caller in turn.district.roster or bool(turn.state.get("verified")),
+    # (a call's roster number counts only when its caller ID can be believed: callerid.py)
+    "is_staff": lambda turn: turn.roster_member() is not None or bool(turn.state.get("verified")),
     # the sender is the leader of their own school (they need not be told to fetch the leader)
     "is_school_leader": _is_school_leader,
     "has_schools": lambda turn: bool(turn.district.schools),

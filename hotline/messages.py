@@ -11,6 +11,7 @@ fallback is logged (key and languages only) and reported by ``hotline check``, n
 from __future__ import annotations
 
 import logging
+import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -83,6 +84,17 @@ class Rendered:
     fell_back: bool
 
 
+# Control characters (C0 but newline and tab, DEL, C1), lone surrogates and the two non-characters
+# XML forbids. A caller's text echoed into a message must not make the TwiML invalid XML (Twilio
+# would answer with an error) nor reach a contact's phone as terminal escapes.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def strip_controls(text: str) -> str:
+    """Every rendered message passes here (Catalogs.render): the one place text is made safe."""
+    return _CONTROLS.sub("", text)
+
+
 class _KeepMissing(dict):
     """str.format_map helper: an unknown placeholder stays visible instead of raising."""
 
@@ -144,7 +156,7 @@ class Catalogs:
         if code != language:
             log.warning("catalog fallback: key=%s wanted=%s used=%s", key, language, code)
         text = entry.form(channel).format_map(_KeepMissing({k: v for k, v in (variables or {}).items()}))
-        return Rendered(text.strip(), code, code != language)
+        return Rendered(strip_controls(text).strip(), code, code != language)
 
     def keyword_words(self, languages: Iterable[str] | None = None) -> dict[str, dict[str, tuple[str, ...]]]:
         wanted = set(languages) if languages is not None else None

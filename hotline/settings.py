@@ -16,6 +16,7 @@ from .content import demo_district
 from .problems import ConfigError, Problem
 
 ENVIRONMENTS = ("production", "development", "test")
+MIN_ADMIN_PASSWORD = 12   # characters; the dashboard shows every incident and family request
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Settings:
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
     oidc_label: str = "single sign-on"
+    # issue 13: the web phone simulator with a live Twilio account (only `hotline serve --sim-live`).
+    sim_live: bool = False
 
     @property
     def dry_run(self) -> bool:
@@ -118,8 +121,15 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> 
                                 "give the URL Twilio calls, e.g. https://hotline.example.org"))
 
     password_hash = get("HOTLINE_ADMIN_PASSWORD_HASH")
-    if not password_hash and get("HOTLINE_ADMIN_PASSWORD"):
-        password_hash = _hash_password(get("HOTLINE_ADMIN_PASSWORD"))
+    plain_password = get("HOTLINE_ADMIN_PASSWORD")
+    if not password_hash and plain_password and environment == "production" and \
+            len(plain_password) < MIN_ADMIN_PASSWORD:
+        problems.append(Problem("environment", "HOTLINE_ADMIN_PASSWORD", f"is {len(plain_password)} characters; "
+                                f"the dashboard password must be at least {MIN_ADMIN_PASSWORD}",
+                                "choose a passphrase of 12 or more characters, or set HOTLINE_ADMIN_PASSWORD_HASH "
+                                "from `hotline admin hash-password`"))
+    elif not password_hash and plain_password:
+        password_hash = _hash_password(plain_password)
 
     oidc_issuer = get("HOTLINE_OIDC_ISSUER")
     if oidc_issuer and not oidc_issuer.startswith(("https://", "http://")):

@@ -39,6 +39,13 @@ class Turn:
     call_sid: str | None = None
     results: list[ActionResult] = field(default_factory=list)
     facts: Mapping[str, Callable[[Turn], bool]] = field(default_factory=dict)
+    # False for a call whose caller ID the carrier could not vouch for (callerid.py): the roster
+    # then proves nothing and the caller is asked for the staff code.
+    caller_id_trusted: bool = True
+
+    def roster_member(self):
+        """The roster entry of the caller's number, when the number can be believed."""
+        return self.district.roster.get(self.caller) if self.caller_id_trusted else None
 
     @property
     def lang(self) -> str:

@@ -10,7 +10,7 @@ from .engine import Vocabulary
 from .messages import Catalogs
 
 ACTION_NAMES = frozenset({
-    "start_incident", "verify_reporter", "set_school", "record", "mark_urgent", "incident_status",
+    "start_incident", "verify_reporter", "set_school", "record", "mark_urgent", "incident_status", "forget_answers",
     "officers_left", "submit_request", "switch_flow", "set_language",
 })
 FACT_NAMES = frozenset({

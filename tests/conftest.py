@@ -136,7 +136,7 @@ def settings_for_tests(redis_url: str, district: Path, fake: FakeTwilio | None, 
         environment="test", redis_url=redis_url, district_path=district,
         twilio_account_sid=ACCOUNT_SID if fake else None, twilio_auth_token=AUTH_TOKEN,
         twilio_api_base_url=fake.base_url if fake else None, public_url=public_url,
-        secret_key="test-secret-key", rest_timeout=2.0, retry_intervals=(0, 0, 0), var_dir=Path("var"),
+        secret_key="test-secret-key-" + "0" * 32, rest_timeout=2.0, retry_intervals=(0, 0, 0), var_dir=Path("var"),
     ).replace(**changes)
 
 

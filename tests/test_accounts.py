@@ -48,7 +48,7 @@ NEEDS = {
     "admin.health": roles.SETTINGS_VIEW, "admin.audit_page": roles.AUDIT_VIEW, "admin.audit_export": roles.AUDIT_VIEW,
     "admin.users_page": roles.USERS_MANAGE, "admin.change_user": roles.USERS_MANAGE,
     "admin.account_page": None, "admin.end_other_sessions": None, "admin.end_session": None, "admin.home": None,
-    "admin.logout": None, "admin_documents.document": roles.DOCUMENTS_VIEW,
+    "admin.logout": None, "admin_documents.document": roles.DOCUMENTS_VIEW, "admin.security_page": roles.SECURITY_VIEW,
 }
 SIGN_IN = {"admin.login", "admin.sso_login", "admin.sso_callback"}
 

@@ -213,8 +213,9 @@ def test_problem_8_three_wrong_codes_end_with_a_clear_next_step(hotline):
 def test_problem_9_left_from_an_unverified_reporter_says_nobody_was_alerted(hotline):
     hotline.text(STRANGER, STAFF_LINE, "ICE")
     reply = hotline.text(STRANGER, STAFF_LINE, "LEFT")[0]
-    assert "Nobody has been reached about incident 101" in reply
+    assert "nobody has been alerted yet" in reply and "(303) 555-0110" in reply
     assert "We are telling" not in reply and "has incident" not in reply
+    assert hotline.services.incidents.list("demo") == [], "an unverified report is no incident"
 
 
 def test_problem_9_a_drill_s_replies_say_drill_and_name_only_drill_contacts(hotline):

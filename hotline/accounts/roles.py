@@ -22,6 +22,7 @@ REQUESTS_EXPORT = "requests.export"
 USERS_MANAGE = "users.manage"
 SETTINGS_VIEW = "settings.view"            # languages and health pages
 AUDIT_VIEW = "audit.view"                  # the audit log, and its export
+SECURITY_VIEW = "security.view"            # the staff-code security timeline (attempts, pauses)
 
 
 @dataclass(frozen=True)
@@ -34,17 +35,19 @@ class Role:
 
 
 ROLES: dict[str, Role] = {role.id: role for role in (
-    Role("district_admin", "District administrator", frozenset({USERS_MANAGE, SETTINGS_VIEW, AUDIT_VIEW})),
+    Role("district_admin", "District administrator", frozenset({USERS_MANAGE, SETTINGS_VIEW, AUDIT_VIEW,
+                                                                SECURITY_VIEW})),
     Role("legal", "Legal office", frozenset({INCIDENTS_VIEW, INCIDENTS_TAKE, INCIDENTS_CLOSE, INCIDENTS_EXPORT,
-                                            DOCUMENTS_VIEW, REQUESTS_VIEW, REQUESTS_PROCESS, REQUESTS_EXPORT})),
+                                            DOCUMENTS_VIEW, REQUESTS_VIEW, REQUESTS_PROCESS, REQUESTS_EXPORT,
+                                            SECURITY_VIEW})),
     Role("safety", "Department of Safety", frozenset({INCIDENTS_VIEW, INCIDENTS_TAKE})),
     Role("school_office", "School office", frozenset({REQUESTS_VIEW, REQUESTS_PROCESS}), school_scoped=True),
-    Role("auditor", "Auditor", frozenset({INCIDENTS_VIEW, REQUESTS_VIEW, AUDIT_VIEW})),
+    Role("auditor", "Auditor", frozenset({INCIDENTS_VIEW, REQUESTS_VIEW, AUDIT_VIEW, SECURITY_VIEW})),
     # HOTLINE_ADMIN_PASSWORD(_HASH): the old shared password, kept working (deprecated) with
     # everything it could do before accounts existed, in every district.
     Role("shared_password", "Shared dashboard password (deprecated)",
          frozenset({INCIDENTS_VIEW, INCIDENTS_TAKE, INCIDENTS_CLOSE, INCIDENTS_EXPORT, DOCUMENTS_VIEW, REQUESTS_VIEW,
-                    REQUESTS_PROCESS, REQUESTS_EXPORT, SETTINGS_VIEW}), assignable=False),
+                    REQUESTS_PROCESS, REQUESTS_EXPORT, SETTINGS_VIEW, SECURITY_VIEW}), assignable=False),
 )}
 ASSIGNABLE = tuple(role_id for role_id, role in ROLES.items() if role.assignable)
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 
 import redis
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from .. import security
 from ..accounts import roles
 from ..accounts.store import normal_email
 from ..check import language_rows, missing_recordings
@@ -28,6 +28,8 @@ from ..health import WORKER_SEEN_WITHIN, worker_report
 from ..incidents import changes, documents
 from ..incidents.escalation import deliveries
 from ..incidents.reconciler import heartbeat
+from ..incidents.search import IncidentFilter, parse_day, search
+from ..media import media_kind
 from ..phones import national
 from . import auth
 from .auth import login_required, require
@@ -123,9 +125,9 @@ def ago(seconds: float) -> str:
     return text if text == "just now" else f"{text} ago"
 
 
-def is_link(value) -> bool:
-    """Only http(s) URLs become links: a javascript: URL typed by a caller must stay text."""
-    return isinstance(value, str) and re.match(r"^https?://[^\s\"'<>]+$", value) is not None
+def twilio_media(value) -> str | None:
+    """Only Twilio's own media URLs become links (media.py), labelled by what they are."""
+    return media_kind(value, _settings().twilio_api_base_url)
 
 
 def acknowledger(district, incident) -> str:
@@ -270,28 +272,39 @@ def home():
 
 # --- Incidents -----------------------------------------------------------------------------------
 
+def _incident_filter(shown: str) -> IncidentFilter:
+    args = request.args
+    return IncidentFilter(status=shown, number=args.get("number", "")[:32].strip(),
+                          school=args.get("school", "")[:64].strip(), since=parse_day(args.get("since")),
+                          until=parse_day(args.get("until")))
+
+
 def _incident_page(drills: bool):
     services = _services()
     shown = request.args.get("status", "all" if drills else "open")
     if shown not in INCIDENT_FILTERS:
         shown = "open"
     now = services.clock()
-    rows, counts = [], {status: 0 for status in INCIDENT_FILTERS}
-    for district in _my_districts():
-        # Drills have their own index (incidents.py): the counts of one tab never include the other.
-        for incident in services.incidents.list(district.id, drills=drills):
-            counts[incident.status] = counts.get(incident.status, 0) + 1
-            counts["all"] += 1
-            if shown in ("all", incident.status):
-                rows.append(incident_row(district, incident, now))
-    # Open incidents first, urgent ones at the top; then the newest.
-    rows.sort(key=lambda r: (r["status"] != "open", not r["urgent"]))
-    refresh_query = {"status": shown, auth.PASSIVE_PARAM: 1}
-    return render_template("admin/incidents.html", rows=rows, counts=counts, shown=shown, drills=drills,
+    wanted = _incident_filter(shown)
+    try:
+        page_number = int(request.args.get("page", "1"))
+    except ValueError:
+        page_number = 1
+    # Every incident is read (no cap): a flood of reports cannot push a real one out of reach.
+    # Open first, urgent and verified at the top of those; then the newest (incident_search.py).
+    found = search(services, wanted, page_number, drills=drills, districts=_my_districts())
+    rows = [incident_row(district, incident, now) for district, incident in found.items]
+    query = {k: v for k, v in {"number": wanted.number, "school": wanted.school,
+                               "since": wanted.since.isoformat() if wanted.since else "",
+                               "until": wanted.until.isoformat() if wanted.until else ""}.items() if v}
+    schools = [(school.id, school.name) for district in _my_districts()
+               for school in district.schools.values()]
+    refresh_query = {"status": shown, **query, "page": found.page, auth.PASSIVE_PARAM: 1}
+    return render_template("admin/incidents.html", rows=rows, counts=found.counts, shown=shown, drills=drills,
                            can_export=auth.current_account().can(roles.INCIDENTS_EXPORT),
                            filters=INCIDENT_FILTERS, refresh=AUTO_REFRESH, signed_in=True,
-                           refresh_url=url_for(request.endpoint, **refresh_query),
-                           tab="drills" if drills else "incidents")
+                           refresh_url=url_for(request.endpoint, **refresh_query), query=query, found=found,
+                           schools=schools, tab="drills" if drills else "incidents")
 
 
 @bp.get("/")
@@ -347,8 +360,8 @@ def incident(district_id: str, incident_id: str):
     }
     account = auth.current_account()
     return render_template("admin/incident.html", incident=found, district=district, summary=summary,
-                           timeline=timeline, details=details, deliveries=sent, documents=docs, is_link=is_link,
-                           signed_in=True, can_take=account.can(roles.INCIDENTS_TAKE),
+                           timeline=timeline, details=details, deliveries=sent, documents=docs,
+                           media_kind=twilio_media, signed_in=True, can_take=account.can(roles.INCIDENTS_TAKE),
                            can_close=account.can(roles.INCIDENTS_CLOSE), tab="drills" if found.drill else "incidents")
 
 
@@ -445,7 +458,7 @@ def requests_page():
     for district_id, references in shown_by_district.items():
         _record([district_id], "view_requests", ",".join(references[:100]), status=shown, count=len(references))
     return render_template("admin/requests.html", items=items, counts=counts, shown=shown, filters=REQUEST_FILTERS,
-                           is_link=is_link, signed_in=True, tab="requests",
+                           media_kind=twilio_media, signed_in=True, tab="requests",
                            can_process=account.can(roles.REQUESTS_PROCESS), can_export=account.can(roles.REQUESTS_EXPORT))
 
 
@@ -497,6 +510,28 @@ def languages():
         tables.append({"district": district, "rows": language_rows(catalogs, codes, missing),
                        "missing": [code for code in codes if code not in catalogs]})
     return render_template("admin/languages.html", tables=tables, signed_in=True, tab="languages")
+
+
+# --- Security (issue 13) -------------------------------------------------------------------------
+
+SECURITY_SHOWN = 200
+
+
+@bp.get("/security")
+@require(roles.SECURITY_VIEW)
+def security_page():
+    """Staff-code attempts (right, wrong, refused) and pauses of the code check, newest first:
+    the signed-in account's districts only."""
+    services = _services()
+    tables = []
+    for district in _my_districts():
+        events = [{"time": local_time(district, event["t"], seconds=True), "kind": event["kind"],
+                   "text": event["text"]} for event in security.timeline(services, district.id, SECURITY_SHOWN)]
+        resumes = security.paused_until(services, district)
+        tables.append({"district": district, "events": events, "limit": district.staff_code_limit,
+                       "paused_until": local_time(district, resumes) if resumes else ""})
+    return render_template("admin/security.html", tables=tables, shown=SECURITY_SHOWN, signed_in=True,
+                           tab="security")
 
 
 @bp.get("/health")

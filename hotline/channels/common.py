@@ -4,6 +4,7 @@ answering with TwiML even when something behind the webhook failed."""
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
@@ -30,8 +31,15 @@ def find_line(number: str) -> tuple[District, Line] | None:
     return directory.by_number(number) or directory.by_number(try_e164(number) or number.strip())
 
 
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
 def form_number(name: str) -> str:
     raw = request.form.get(name, "")
+    # Twilio sends E.164: such a value is used as it is (parsing it would give back the same text,
+    # or fail and fall back to it), saving phonenumbers' parse on every request.
+    if _E164.fullmatch(raw):
+        return raw
     return try_e164(raw) or raw.strip()[:32]
 
 

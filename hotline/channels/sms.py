@@ -18,7 +18,7 @@ from ..engine import Reply
 from ..phones import mask
 from ..render.sms import drill_prefix, render_sms
 from .common import default_text, find_line, form_number, services, sms_text, twiml
-from .twilio_auth import first_time, remember_reply, remembered_reply, twilio_only
+from .twilio_auth import admit, remember_reply, remembered_reply, twilio_only
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)
@@ -48,11 +48,13 @@ def inbound_sms():
     sender = form_number("From")
     body = request.form.get("Body", "")[:1600]
     sid = request.form.get("MessageSid", "")[:64]
-    if sid and not first_time(hotline.redis, "sms", sid):
+    first, allowed = admit(hotline.redis, "sms", sid, "inbound", district.id, sender, limit=INBOUND_LIMIT,
+                           window=INBOUND_WINDOW)
+    if not first:
         log.info("repeated MessageSid %s: no second effect", sid)
         cached = remembered_reply(hotline.redis, "sms", sid)
         return twiml(cached) if cached else twiml(MessagingResponse())
-    if not ratelimit.allow(hotline.redis, "inbound", district.id, sender, limit=INBOUND_LIMIT, window=INBOUND_WINDOW):
+    if not allowed:
         first_over = ratelimit.allow(hotline.redis, "inbound-told", district.id, sender, limit=1,
                                      window=INBOUND_WINDOW)
         log.warning("rate limited line=%s from=%s", line.number, mask(sender))

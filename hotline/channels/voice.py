@@ -21,7 +21,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, request, send_from_directory
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from .. import recording_line, recording_store
+from .. import ratelimit, recording_line, recording_store
+from ..callerid import caller_id_trusted
 from ..conversation import handle_call, screen_key
 from ..engine import Event
 from ..incidents import changes
@@ -31,12 +32,15 @@ from ..render.values import for_channel
 from ..render.voice import VoiceSetup, render_voice
 from ..turn import TurnResult
 from ..variables import base_variables
+from ..security import add_event
 from .common import default_text, find_line, form_number, services, twiml, voice_text
 from .recording_line import answer_call as answer_recording_call
 from .twilio_auth import first_time, remember_reply, remembered_reply, twilio_only
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__)
+
+CALL_LIMIT, CALL_WINDOW = 10, 600     # calls per number per 10 minutes before they are turned away
 
 
 def _event() -> Event:
@@ -95,8 +99,14 @@ def _setup(district, line, result: TurnResult, call_sid: str) -> VoiceSetup:
 def _answer(district, line, call_sid: str, event: Event | None, seq_key: str):
     hotline = services()
     caller = form_number("From")
+    trusted = caller_id_trusted(request.form.get("StirVerstat"), district.require_attested_caller_id)
+    if not trusted and event is None and caller in district.roster:
+        log.warning("call from a roster number without believable caller ID line=%s from=%s verstat=%s",
+                    line.number, mask(caller), request.form.get("StirVerstat", "(none)")[:40])
+        add_event(hotline, district.id, "caller-id", f"call from roster number {mask(caller)} with caller ID "
+                  f"{request.form.get('StirVerstat', 'not attested')[:40]}: asked for the staff code")
     try:
-        result = handle_call(hotline, district, line, caller, call_sid, event)
+        result = handle_call(hotline, district, line, caller, call_sid, event, caller_id_trusted=trusted)
         if line.kind == "staff" and not result.stored:
             # Without the conversation store a call cannot walk the protocol step by step (each
             # keypress would start again): speak it whole, say FAILED, and put the caller through.
@@ -149,7 +159,28 @@ def incoming_call():
         if cached:
             return twiml(cached)
     log.info("call in line=%s from=%s sid=%s", line.number, mask(request.form.get("From")), call_sid)
+    caller = form_number("From")
+    if not ratelimit.allow(hotline.redis, "inbound-call", district.id, caller, limit=CALL_LIMIT, window=CALL_WINDOW):
+        # Each call costs a Twilio minute and may start an incident: a number that keeps calling is
+        # told whom to call and hung up on, before any conversation or incident.
+        log.warning("call rate limited line=%s from=%s", line.number, mask(caller))
+        return twiml(_rate_limited_twiml(district, line))
     return _answer(district, line, call_sid, None, "0")
+
+
+def _rate_limited_twiml(district, line) -> VoiceResponse:
+    catalogs = services().content(district).catalogs
+    lang = district.default_language
+    text = catalogs.render(lang, "common.rate_limited_call", for_channel(base_variables(district, line), "voice"),
+                           "voice", lang).text
+    response = VoiceResponse()
+    voice = catalogs.get(lang).voice
+    if voice:
+        response.say(text, voice=voice.say_voice, language=voice.language)
+    else:
+        response.say(text)
+    response.hangup()
+    return response
 
 
 @bp.post("/voice/step")

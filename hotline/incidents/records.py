@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import MISSING, asdict, dataclass, field
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import redis
 
@@ -151,6 +151,7 @@ class IncidentStore:
             pipe.hset(incident_key(district_id, incident.id),
                       mapping={k: _encode(k, v) for k, v in asdict(incident).items() if v is not None})
             pipe.zadd(self._index(district_id, drill), {incident.id: incident.created})
+            pipe.zadd(self._active_index(district_id), {incident.id: incident.created})
             pipe.set(self._reporter_key(district_id, reporter), incident.id, ex=REPORTER_LINK_TTL)
             pipe.execute()
         return incident
@@ -177,8 +178,31 @@ class IncidentStore:
                     incidents.append(_decode(raw))
         return incidents
 
+    def iter_all(self, district_id: str, drills: bool = False, batch: int = 500) -> Iterator[Incident]:
+        """Every incident, newest first, read ``batch`` at a time (issue 13: no cap, so a flood of
+        junk cannot push a real incident out of the dashboard or an export)."""
+        index = self._index(district_id, drills)
+        start = 0
+        while True:
+            ids = self.store.zrevrange(index, start, start + batch - 1)
+            if not ids:
+                return
+            with self.store.pipeline() as pipe:
+                for incident_id in ids:
+                    pipe.hgetall(incident_key(district_id, incident_id))
+                found = pipe.execute()
+            yield from (_decode(raw) for raw in found if raw)
+            start += batch
+
     def open_incidents(self, district_id: str) -> list[Incident]:
-        return [i for drills in (False, True) for i in self.list(district_id, drills) if i.active]
+        """Every incident not closed yet, drills included, however many incidents came after it
+        (an index of its own: a flood of newer reports never hides one from the reconciler)."""
+        ids = self.store.zrevrange(self._active_index(district_id), 0, -1)
+        with self.store.pipeline() as pipe:
+            for incident_id in ids:
+                pipe.hgetall(incident_key(district_id, incident_id))
+            found = [_decode(raw) for raw in pipe.execute() if raw]
+        return [incident for incident in found if incident.active]
 
     def link_reporter(self, incident: Incident, number: str) -> None:
         """Let ``number`` (the reporter, or a school leader who took charge) reach the incident by
@@ -233,12 +257,14 @@ class IncidentStore:
             incident.__dict__.update(fresh.__dict__)
         if applied and changes.get("status") == "closed":
             self.store.delete(self._reporter_key(incident.district, incident.reporter))
+            self.store.zrem(self._active_index(incident.district), incident.id)
         return applied
 
     def delete(self, district_id: str, incident_id: str, drill: bool) -> None:
         with self.store.pipeline() as pipe:
             pipe.delete(incident_key(district_id, incident_id), self._timeline(district_id, incident_id))
             pipe.zrem(self._index(district_id, drill), incident_id)
+            pipe.zrem(self._active_index(district_id), incident_id)
             pipe.execute()
 
     def older_than(self, district_id: str, cutoff: float, drills: bool) -> Iterable[str]:
@@ -248,6 +274,10 @@ class IncidentStore:
     @staticmethod
     def _index(district_id: str, drill: bool) -> str:
         return key("drills" if drill else "incidents", district_id)
+
+    @staticmethod
+    def _active_index(district_id: str) -> str:
+        return key("active", district_id)
 
     @staticmethod
     def _timeline(district_id: str, incident_id: str) -> str:

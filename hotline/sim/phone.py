@@ -63,6 +63,8 @@ class Call:
     url: str
     history: list[twiml.VoiceTurn] = field(default_factory=list)
     status: int = 200
+    # Parameters Twilio repeats on every request of the call, e.g. StirVerstat (caller ID attestation).
+    params: dict = field(default_factory=dict)
 
 
 class TwilioPhone:
@@ -103,16 +105,18 @@ class TwilioPhone:
     # --- Voice ------------------------------------------------------------------------------
     def _voice_form(self, call: Call | None, sid: str, caller: str, line: str, status: str) -> dict:
         return {"CallSid": sid, "AccountSid": self.account_sid, "From": caller, "To": line, "Caller": caller,
-                "Called": line, "CallStatus": status, "Direction": "inbound", "ApiVersion": "2010-04-01"}
+                "Called": line, "CallStatus": status, "Direction": "inbound", "ApiVersion": "2010-04-01",
+                **(call.params if call else {})}
 
-    def call(self, caller: str, line: str, sid: str | None = None) -> Call:
+    def call(self, caller: str, line: str, sid: str | None = None, params: dict | None = None) -> Call:
         sid = sid or new_sid("CA")
         url = self.base_url + "/voice"
-        answer = self.post(url, self._voice_form(None, sid, caller, line, "ringing"))
+        params = dict(params or {})
+        answer = self.post(url, {**self._voice_form(None, sid, caller, line, "ringing"), **params})
         if answer.status != 200:
             raise AssertionError(f"/voice answered {answer.status}: {answer.text[:200]}")
         turn = twiml.voice_turn(answer.text)
-        return Call(sid, caller, line, turn, url, [turn])
+        return Call(sid, caller, line, turn, url, [turn], params=params)
 
     def _follow(self, call: Call, url: str, extra: dict) -> Call:
         form = {**self._voice_form(call, call.sid, call.caller, call.line, "in-progress"), **extra}

@@ -45,8 +45,23 @@ PHONES = (
 )
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
 def _services():
     return current_app.extensions["hotline"]
+
+
+@bp.url_value_preprocessor
+def loopback_only(endpoint, values):
+    """Only a browser on this machine, addressing it as itself: a page elsewhere that rebinds its
+    own DNS name to 127.0.0.1 sends its own name as Host and gets nothing (DNS rebinding). A URL
+    value preprocessor runs before any before_request (the CSRF check too), so nothing of the
+    simulator, not even its CSRF error, answers another Host."""
+    host = request.host.lower()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if name not in LOOPBACK_HOSTS:
+        raise NotFound()
 
 
 def _phone() -> TwilioPhone:

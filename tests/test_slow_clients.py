@@ -1,0 +1,160 @@
+"""Issue 13: the production web server, started exactly as the Procfile says, keeps answering
+Twilio while many clients trickle their requests a byte a second (slowloris)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from hotline.redis_server import free_port
+from hotline.sim.phone import TwilioPhone, http_transport
+from hotline.sim.twiml import messages
+
+from conftest import ACCOUNT_SID, AUTH_TOKEN, FRONT_DESK, LEGAL, STAFF_LINE, kill_tree, write_district
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOW_CLIENTS = 50
+
+
+def procfile_command(name: str) -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(f"the Procfile has no {name} process")
+
+
+def production_env(redis_url: str, district: Path, fake, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "TWILIO_"))}
+    env.update({
+        # The Procfile's commands are found on PATH, as on a host where the package is installed.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        "PORT": str(port), "REDIS_URL": redis_url, "HOTLINE_DISTRICT": str(district),
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_API_BASE_URL": fake.base_url,
+        "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}", "HOTLINE_SECRET_KEY": "k" * 64,
+        "HOTLINE_ADMIN_PASSWORD": "a long enough password", "HOTLINE_RETRY_INTERVALS": "0,0",
+        # HOTLINE_ENV unset: production, as deployed.
+    })
+    return env
+
+
+class Trickler:
+    """Connections that send headers promising a 60 KB body, then one byte a second."""
+
+    def __init__(self, port: int, count: int):
+        self.sockets: list[socket.socket] = []
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"POST /sms HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded"
+                         b"\r\nContent-Length: 60000\r\n\r\n")
+            self.sockets.append(sock)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+        self.thread.start()
+
+    def _trickle(self) -> None:
+        while not self.stop.wait(1.0):
+            for sock in self.sockets:
+                try:
+                    sock.send(b"a")
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        for sock in self.sockets:
+            sock.close()
+
+
+@pytest.fixture
+def production(redis_url, fake_twilio, tmp_path):
+    port = free_port()
+    district = write_district(tmp_path / "district")
+    env = production_env(redis_url, district, fake_twilio, port)
+    logs = open(tmp_path / "procfile.log", "wb")
+    processes = [subprocess.Popen(["bash", "-c", "exec " + procfile_command(name)], env=env, cwd=tmp_path,
+                                  start_new_session=True, stdout=logs, stderr=subprocess.STDOUT)
+                 for name in ("web", "worker")]
+    logs.close()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:     # /healthz is 200 once the web server answers and the worker has registered
+            try:
+                if requests.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+                raise AssertionError("the Procfile's processes did not start:\n"
+                                     + (tmp_path / "procfile.log").read_text(errors="replace")[-3000:])
+            time.sleep(0.2)
+        yield base, port
+    finally:
+        for process in processes:
+            kill_tree(process.pid)
+            process.wait()
+
+
+def test_procfile_runs_the_buffering_server():
+    command = shlex.split(procfile_command("web"))
+    assert command[:2] == ["hotline", "web"], "the Procfile's web process is `hotline web` (hotline/webserver.py)"
+
+
+def test_an_ice_text_is_answered_while_fifty_clients_trickle(production, fake_twilio):
+    base, port = production
+    trickler = Trickler(port, SLOW_CLIENTS)
+    try:
+        time.sleep(2.0)        # every slow connection is open and has sent some of its body
+        phone = TwilioPhone(base, AUTH_TOKEN, http_transport(timeout=10), ACCOUNT_SID)
+        started = time.monotonic()
+        answer = phone.post("/sms", phone.text_form(FRONT_DESK, STAFF_LINE, "ICE"))
+        answered = time.monotonic() - started
+        assert answer.status == 200
+        assert any("ICE AT SCHOOL" in text for text in messages(answer.text)), answer.text
+        assert answered < 1.0, f"the ICE text took {answered:.2f} s to answer"
+        sent = fake_twilio.wait_for_messages(LEGAL, timeout=max(0.1, 2.0 - (time.monotonic() - started)))
+        assert "incident" in sent[0]["params"]["Body"].lower()
+        # The slow connections are still open (they were not simply refused): the server holds them
+        # without a thread each.
+        assert requests.get(base + "/healthz", timeout=2).status_code == 200
+    finally:
+        trickler.close()
+
+
+@pytest.mark.slow
+def test_a_request_that_takes_too_long_to_arrive_is_cut_off(production):
+    base, port = production
+    from hotline.webserver import CHECK_INTERVAL, REQUEST_READ_TIMEOUT
+
+    trickler = Trickler(port, 1)
+    try:
+        deadline = time.monotonic() + REQUEST_READ_TIMEOUT + CHECK_INTERVAL + 5
+        sock = trickler.sockets[0]
+        sock.settimeout(1)
+        closed = False
+        while time.monotonic() < deadline and not closed:
+            try:
+                closed = sock.recv(1024) == b""
+            except socket.timeout:
+                continue
+            except OSError:
+                closed = True
+        assert closed, "a request trickled for longer than the read deadline was not closed"
+    finally:
+        trickler.close()
+
+
+def test_no_server_header(production):
+    base, _ = production
+    response = requests.get(base + "/healthz", timeout=2)
+    assert "Server" not in response.headers
