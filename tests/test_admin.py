@@ -11,7 +11,7 @@ import time
 import pytest
 from werkzeug.security import generate_password_hash
 
-from conftest import FRONT_DESK, LEGAL, PARENT, SAFETY, STAFF_LINE
+from conftest import FRONT_DESK, LEGAL, PARENT, ROOSEVELT_DESK, SAFETY, STAFF_LINE
 from hotline.accounts import throttle
 from hotline.admin import auth
 
@@ -269,7 +269,9 @@ def test_drills_have_their_own_tab_and_never_count_as_incidents(hotline, client)
     assert re.search(r'All <span class="count">0</span>', listing)
     drills = page(client, "/admin/drills")
     assert "D101" in drills and re.search(r'All <span class="count">1</span>', drills)
-    hotline.text(PARENT, STAFF_LINE, "ICE")  # an unlisted number: a real incident, unverified
+    hotline.text(PARENT, STAFF_LINE, "ICE")  # an unlisted number: the protocol, but no incident
+    assert re.search(r'Open <span class="count">0</span>', page(client, "/admin/"))
+    hotline.text(ROOSEVELT_DESK, STAFF_LINE, "ICE")                  # a roster number: a real incident
     listing = page(client, "/admin/")
     assert re.search(r'Open <span class="count">1</span>', listing) and "D101" not in listing
 
