@@ -21,7 +21,7 @@ import yaml
 from .durations import parse_duration
 from .phones import InvalidNumber, to_e164
 from .problems import ConfigError, Problem
-from .yamlfile import read_yaml
+from .yamlfile import read_district_yaml
 
 LINE_KINDS = ("staff", "family")
 CHANNELS = ("sms", "voice")
@@ -215,6 +215,10 @@ class _Reader:
     def problem(self, key: str, message: str, fix: str = "") -> None:
         self.problems.append(Problem(str(self.path), key, message, fix))
 
+    def warn(self, key: str, message: str, fix: str = "") -> None:
+        """Printed by `hotline check`; the hotline still starts."""
+        self.problems.append(Problem(str(self.path), key, message, fix, warning=True))
+
     def mapping(self, data: Any, key: str, required: bool = True) -> dict:
         if data is None and not required:
             return {}
@@ -273,7 +277,8 @@ def _hours(reader: _Reader, data: Any, key: str) -> OfficeHours:
                 try:
                     closed.add(item if isinstance(item, dt.date) else dt.date.fromisoformat(str(item)))
                 except ValueError:
-                    reader.problem(f"{key}.closed", f"{item!r} is not a date", "write dates as 2026-12-25")
+                    reader.problem(f"{key}.closed", f"{str(item)!r} is not a date (year-month-day)",
+                                   "write a real date as 2026-12-25")
             continue
         days = {"weekdays": range(5), "weekend": range(5, 7), "daily": range(7)}.get(day_key)
         if days is None:
@@ -295,11 +300,21 @@ def _hours(reader: _Reader, data: Any, key: str) -> OfficeHours:
                 reader.problem(f"{key}.{day_key}", f"{text!r} is not a time range", 'write e.g. "07:30-17:00"')
                 continue
             for day in days:
-                weekly.setdefault(day, []).append((start, end))
+                if start < end:
+                    weekly.setdefault(day, []).append((start, end))
+                elif start > end:
+                    # An overnight range ("18:00-07:00"): open from the start to midnight, and on the
+                    # next day from midnight to the end. ("00:00-00:00" is a day with no hours.)
+                    weekly.setdefault(day, []).append((start, dt.time.max))
+                    if end > dt.time(0, 0):
+                        weekly.setdefault((day + 1) % 7, []).append((dt.time(0, 0), end))
     return OfficeHours({d: tuple(r) for d, r in weekly.items()}, frozenset(closed))
 
 
-def _tiers(reader: _Reader, data: Any, key: str, contacts: dict[str, Contact], default_wait: float) -> tuple[Tier, ...]:
+def _tiers(reader: _Reader, data: Any, key: str, contacts: dict[str, Contact], default_wait: float,
+           reported: frozenset[str] = frozenset()) -> tuple[Tier, ...]:
+    """The tiers under ``key``. A contact in ``reported`` is defined but already has a problem of its own
+    (a bad number): naming it again in every tier would only bury the real mistake."""
     if data is None:
         return ()
     if not isinstance(data, list) or not data:
@@ -310,10 +325,14 @@ def _tiers(reader: _Reader, data: Any, key: str, contacts: dict[str, Contact], d
         tier_key = f"{key}[{index}]"
         item = reader.mapping(item, tier_key)
         notify = []
+        skipped = False
         for entry in item.get("notify") or []:
             parts = str(entry).split()
             contact_id = parts[0] if parts else ""
             channel = parts[1] if len(parts) > 1 else "sms"
+            if contact_id in reported:
+                skipped = True
+                continue
             if contact_id not in contacts:
                 reader.problem(f"{tier_key}.notify", f"{contact_id!r} is not a contact",
                                f"use one of: {', '.join(contacts) or '(no contacts defined)'}")
@@ -323,7 +342,7 @@ def _tiers(reader: _Reader, data: Any, key: str, contacts: dict[str, Contact], d
                                'write e.g. "legal_office sms"')
                 continue
             notify.append(Notify(contact_id, channel))
-        if not notify:
+        if not notify and not skipped:
             reader.problem(f"{tier_key}.notify", "names nobody", 'list contacts, e.g. ["legal_office sms"]')
         tiers.append(Tier(tuple(notify), reader.duration(item.get("wait"), f"{tier_key}.wait", default_wait)))
     return tuple(tiers)
@@ -333,7 +352,7 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
     """Read one district file. Returns the district (None when it cannot be used) and its problems."""
     reader = _Reader(path)
     try:
-        raw = read_yaml(path)
+        raw = read_district_yaml(path)
     except OSError as exc:
         reader.problem("(file)", f"cannot be read: {exc.strerror}", "check HOTLINE_DISTRICT")
         return None, reader.problems
@@ -383,6 +402,8 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
                     for k, v in reader.mapping(root.get("office_hours"), "office_hours", required=False).items()}
 
     contacts: dict[str, Contact] = {}
+    unusable: set[str] = set()       # contacts defined with a bad number: reported once, not in every tier
+    unusable_roles: set[str] = set()
     for contact_id, item in reader.mapping(root.get("contacts"), "contacts").items():
         key = f"contacts.{contact_id}"
         item = reader.mapping(item, key)
@@ -393,12 +414,23 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         if number is None and item.get("number") is None:
             reader.problem(f"{key}.number", "is missing", "add the contact's phone number, e.g. +13035550110")
         hours = reader.one_of(item.get("hours"), f"{key}.hours", office_hours, "office_hours")
+        if not number:
+            unusable.add(str(contact_id))
+            unusable_roles.add(str(role))
         if number:
             contacts[str(contact_id)] = Contact(str(contact_id), reader.text(item, "name", key, default=str(contact_id)),
                                                 number, role, hours)
-    if not any(c.role == "legal" for c in contacts.values()):
+    if not any(c.role == "legal" for c in contacts.values()) and "legal" not in unusable_roles:
         reader.problem("contacts", "has no legal contact (role: legal)",
                        "add the legal office: contacts: {legal_office: {name: ..., number: ..., role: legal}}")
+    # Without these roles the family line still works, but what was meant for them reaches the legal
+    # office (office_notice.py, the family line's help number): legal, but a district should know.
+    for role, what in (("civil_rights", "families' concerns (discrimination, harassment) go to the legal office"),
+                       ("liaison", "families' call-back requests and voicemails go to the legal office, and the "
+                                   "family line never offers to connect a person")):
+        if not any(c.role == role for c in contacts.values()) and role not in unusable_roles:
+            reader.warn("contacts", f"has no {role} contact (role: {role}): {what}",
+                        f"add one, e.g. contacts: {{{role}: {{name: ..., number: ..., role: {role}}}}}")
 
     roster: dict[str, StaffMember] = {}
     schools: dict[str, School] = {}
@@ -449,7 +481,7 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
 
     escalation = reader.mapping(root.get("escalation"), "escalation", required=False)
     default_wait = reader.duration(escalation.get("wait"), "escalation.wait", 180.0)
-    tiers = _tiers(reader, escalation.get("tiers"), "escalation.tiers", contacts, default_wait)
+    tiers = _tiers(reader, escalation.get("tiers"), "escalation.tiers", contacts, default_wait, frozenset(unusable))
     if not tiers:
         # The issue's default: legal and safety at once; after the wait, a call to both and backup counsel.
         legal = [c.id for c in contacts.values() if c.role == "legal"][:1]
@@ -461,14 +493,15 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         third = tuple(Notify(c, ch) for c in designee for ch in CHANNELS)
         tiers = tuple(Tier(n, default_wait) for n in (first, second, third) if n)
     after_hours = _tiers(reader, escalation.get("after_hours_tiers"), "escalation.after_hours_tiers", contacts,
-                         default_wait)
+                         default_wait, frozenset(unusable))
     rounds = escalation.get("rounds", 2)
     if not isinstance(rounds, int) or isinstance(rounds, bool) or not 1 <= rounds <= 10:
         reader.problem("escalation.rounds", f"{rounds!r} should be a whole number from 1 to 10",
                        "how many times the tiers repeat before the reporter is told nobody answered")
         rounds = 2
     drill_contacts = escalation.get("drill_contacts") or [c.id for c in contacts.values() if c.role == "legal"][:1]
-    drill_contacts = [reader.one_of(c, "escalation.drill_contacts", contacts, "contacts") for c in drill_contacts]
+    drill_contacts = [reader.one_of(c, "escalation.drill_contacts", contacts, "contacts") for c in drill_contacts
+                      if str(c) not in unusable]
     policy = EscalationPolicy(tiers, after_hours, rounds, tuple(c for c in drill_contacts if c),
                               bool(escalation.get("tell_school_leader", True)))
 
