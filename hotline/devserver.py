@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from .problems import ConfigError
 from .redis_server import EmbeddedRedis
-from .settings import Settings, local_secret
+from .settings import Settings, local_secret, write_serve_redis_url
 
 
 def prepare(settings: Settings, host: str, port: int) -> tuple[Settings, dict[str, Path]]:
@@ -105,6 +105,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     else:
         click.echo(f"Redis: {settings.redis_url}")
     worker = None
+    url_file = write_serve_redis_url(settings.var_dir, settings.redis_url)
     try:
         try:
             app = create_app(settings)
@@ -131,6 +132,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
         click.echo("\nStopping: web server, worker, Redis...")
         server.shutdown()
     finally:
+        url_file.unlink(missing_ok=True)
         if worker:
             worker.stop()
         if redis_server:

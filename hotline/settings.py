@@ -151,3 +151,23 @@ def local_secret(var_dir: Path, name: str) -> tuple[str, Path]:
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value, path
+
+
+SERVE_REDIS_FILE = "serve-redis-url"
+
+
+def write_serve_redis_url(var_dir: Path, url: str) -> Path:
+    """``hotline serve`` leaves its Redis URL here so that `hotline outbox` and the other commands run
+    in a second terminal find it without REDIS_URL (the embedded Redis's port changes every run)."""
+    path = var_dir / SERVE_REDIS_FILE
+    var_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(url + "\n")
+    return path
+
+
+def serve_redis_url(var_dir: Path) -> str | None:
+    """The Redis URL of the `hotline serve` running in this folder, if one left it."""
+    path = var_dir / SERVE_REDIS_FILE
+    return (path.read_text().strip() or None) if path.exists() else None
