@@ -9,6 +9,7 @@ import sys
 import click
 import redis
 
+from .cli_import import roster, schools
 from .exports import incident_summary, request_rows, to_csv
 from .problems import ConfigError
 from .settings import Settings, serve_redis_url, settings_from_env
@@ -252,6 +253,10 @@ def hash_password(password: str) -> None:
     from werkzeug.security import generate_password_hash
 
     click.echo(generate_password_hash(password))
+
+
+main.add_command(roster)     # hotline roster import (cli_import.py, issue 15)
+main.add_command(schools)    # hotline schools import
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,6 +22,7 @@ import yaml
 from .durations import parse_duration
 from .phones import InvalidNumber, to_e164
 from .problems import ConfigError, Problem
+from .rosters import is_resource_role, read_schools, read_staff
 from .yamlfile import read_district_yaml
 
 LINE_KINDS = ("staff", "family")
@@ -144,6 +146,8 @@ class District:
     source: Path
     flows_dir: Path | None = None
     messages_dir: Path | None = None
+    roster_csv: Path | None = None       # the roster_csv / schools_csv the file references, if any
+    schools_csv: Path | None = None
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(self.timezone)
@@ -163,11 +167,36 @@ class District:
         found = self.contacts_with_role(role)
         return found[0] if found else None
 
+    # Indexes by number, built on first use: every webhook looks a number up, and a large district
+    # has thousands of roster numbers (the frozen dataclass still allows cached_property).
+    @cached_property
+    def _contacts_by_number(self) -> dict[str, tuple[Contact, ...]]:
+        index: dict[str, list[Contact]] = {}
+        for contact in self.contacts.values():
+            index.setdefault(contact.number, []).append(contact)
+        return {number: tuple(found) for number, found in index.items()}
+
+    @cached_property
+    def _lines_by_number(self) -> dict[str, Line]:
+        return {line.number: line for line in self.lines}
+
+    @cached_property
+    def _resource_people(self) -> dict[str, tuple[str, ...]]:
+        index: dict[str, list[str]] = {}
+        for member in self.roster.values():
+            if member.school and is_resource_role(member.role):
+                index.setdefault(member.school, []).append(member.number)
+        return {school: tuple(numbers) for school, numbers in index.items()}
+
     def contact_by_number(self, number: str) -> list[Contact]:
-        return [c for c in self.contacts.values() if c.number == number]
+        return list(self._contacts_by_number.get(number, ()))
 
     def line(self, number: str) -> Line | None:
-        return next((line for line in self.lines if line.number == number), None)
+        return self._lines_by_number.get(number)
+
+    def resource_people(self, school_id: str | None) -> tuple[str, ...]:
+        """The school's designated immigration resource people (roster role "immigration resource")."""
+        return self._resource_people.get(school_id or "", ())
 
     def line_of_kind(self, kind: str) -> Line | None:
         return next((line for line in self.lines if line.kind == kind), None)
@@ -187,18 +216,23 @@ class Directory:
 
     districts: tuple[District, ...]
 
-    def by_number(self, number: str) -> tuple[District, Line] | None:
+    @cached_property
+    def _by_number(self) -> dict[str, tuple[District, Line]]:
+        index: dict[str, tuple[District, Line]] = {}
         for district in self.districts:
-            line = district.line(number)
-            if line:
-                return district, line
-        return None
+            for line in district.lines:
+                index.setdefault(line.number, (district, line))
+        return index
+
+    @cached_property
+    def _by_id(self) -> dict[str, District]:
+        return {district.id: district for district in self.districts}
+
+    def by_number(self, number: str) -> tuple[District, Line] | None:
+        return self._by_number.get(number)
 
     def get(self, district_id: str) -> District:
-        for district in self.districts:
-            if district.id == district_id:
-                return district
-        raise KeyError(district_id)
+        return self._by_id[district_id]
 
     @property
     def single(self) -> District:
@@ -214,6 +248,10 @@ class _Reader:
 
     def problem(self, key: str, message: str, fix: str = "") -> None:
         self.problems.append(Problem(str(self.path), key, message, fix))
+
+    def problem_in(self, file: Path, key: str, message: str, fix: str = "") -> None:
+        """A problem in a file the district file references (a roster or school CSV)."""
+        self.problems.append(Problem(str(file), key, message, fix))
 
     def warn(self, key: str, message: str, fix: str = "") -> None:
         """Printed by `hotline check`; the hotline still starts."""
@@ -348,6 +386,32 @@ def _tiers(reader: _Reader, data: Any, key: str, contacts: dict[str, Contact], d
     return tuple(tiers)
 
 
+def _csv_path(reader: _Reader, root: dict, key: str) -> Path | None:
+    """The CSV file ``key`` names, relative to the district file (None when it names none)."""
+    value = root.get(key)
+    if not value:
+        return None
+    file = (reader.path.parent / str(value)).resolve()
+    if not file.is_file():
+        reader.problem(key, f"{file} is not a file", f"give a CSV file relative to the district file "
+                       f"(`hotline {'roster' if key == 'roster_csv' else 'schools'} import` writes one)")
+        return None
+    return file
+
+
+def _csv_rows(reader: _Reader, file: Path, key: str, region: str, read) -> list:
+    try:
+        table = read(file, region)
+    except OSError as exc:
+        reader.problem(key, f"{file} cannot be read: {exc.strerror}", "check the file's permissions")
+        return []
+    if table.error:
+        reader.problem_in(file, "(header)", table.error, table.fix)
+    for rejected in table.rejected:
+        reader.problem_in(file, f"line {rejected.line}", rejected.reason, rejected.fix)
+    return table.rows
+
+
 def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District | None, list[Problem]]:
     """Read one district file. Returns the district (None when it cannot be used) and its problems."""
     reader = _Reader(path)
@@ -441,6 +505,14 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         leader = reader.number(item["leader"], f"{key}.leader", region) if item.get("leader") else None
         schools[str(school_id)] = School(str(school_id), reader.text(item, "name", key, default=str(school_id)),
                                          office, leader)
+    schools_file = _csv_path(reader, root, "schools_csv")
+    if schools_file:
+        for row in _csv_rows(reader, schools_file, "schools_csv", region, read_schools):
+            if row.id in schools:
+                reader.problem_in(schools_file, f"line {row.line}", f"school {row.id!r} is also in the district file",
+                                  "list each school in one place")
+                continue
+            schools[row.id] = School(row.id, row.name, row.office, row.leader)
     for raw_number, item in reader.mapping(root.get("roster"), "roster", required=False).items():
         key = f"roster.{raw_number}"
         number = reader.number(raw_number, key, region)
@@ -451,6 +523,18 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
                 reader.problem(key, "is listed twice in the roster", "keep one entry per number")
             roster[number] = StaffMember(number, reader.text(item, "name", key, default="Staff"),
                                          reader.text(item, "role", key, required=False, default="staff"), school)
+    roster_file = _csv_path(reader, root, "roster_csv")
+    if roster_file:
+        for row in _csv_rows(reader, roster_file, "roster_csv", region, read_staff):
+            if row.school and row.school not in schools:
+                reader.problem_in(roster_file, f"line {row.line}", f"school {row.school!r} is not in schools",
+                                  f"use a school id: {', '.join(list(schools)[:8]) or '(define schools first)'}")
+                continue
+            if row.phone in roster:
+                reader.problem_in(roster_file, f"line {row.line}", f"{row.phone} is also in the district file's roster",
+                                  "list each staff number in one place")
+                continue
+            roster[row.phone] = StaffMember(row.phone, row.name, row.role, row.school)
     for school in schools.values():
         if school.leader and school.leader not in roster:
             reader.problem(f"schools.{school.id}.leader", "is not a number in the roster",
@@ -543,7 +627,7 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         staff_code=str(staff_code) if staff_code is not None else None,
         twilio_answers_reserved_words=bool(info.get("twilio_answers_reserved_words", True)),
         retention=retention, resources=tuple(resources), source=path,
-        flows_dir=flows_dir, messages_dir=messages_dir,
+        flows_dir=flows_dir, messages_dir=messages_dir, roster_csv=roster_file, schools_csv=schools_file,
     ), reader.problems
 
 

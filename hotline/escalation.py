@@ -27,6 +27,19 @@ from .store import key
 log = logging.getLogger(__name__)
 
 LEADER = "school_leader"        # the pseudo-contact id of the reporter's school leader
+# Pseudo-contact ids "resource_person:<n>": the n-th immigration resource person of the reporter's
+# school (issue 15), told once like the leader; their numbers are snapshotted on the incident.
+RESOURCE_PERSON = "resource_person:"
+
+
+def informed_only(contact_id: str) -> bool:
+    """Told for their information (the school leader, resource people): not a tier, never retried
+    by another channel, told even when the incident was acknowledged meanwhile."""
+    return contact_id == LEADER or contact_id.startswith(RESOURCE_PERSON)
+
+
+def _resource_people(district: District, reporter_school: str | None, reporter: str, leader: str | None) -> list[str]:
+    return [n for n in district.resource_people(reporter_school) if n not in (reporter, leader)]
 NUMBER_INVALID = {21211, 21214, 21612, 30005}   # no channel will reach this number
 
 
@@ -45,7 +58,8 @@ def snapshot_policy(district: District, drill: bool, reporter_school: str | None
              for tier in policy.tiers_for(legal_open)]
     leader = district.school_leader(reporter_school) if policy.tell_school_leader else None
     return {"tiers": tiers, "rounds": policy.rounds, "legal_open": legal_open,
-            "leader": leader if leader and leader != reporter else None}
+            "leader": leader if leader and leader != reporter else None,
+            "resource_people": _resource_people(district, reporter_school, reporter, leader)}
 
 
 def ledger_key(incident: Incident) -> str:
@@ -92,6 +106,9 @@ def run_tier(services: Services, district_id: str, incident_id: str, tier: int, 
     if (tier, round_) == (0, 0) and incident.policy.get("leader"):
         # The school leader is told too, after the people who can act.
         jobs.enqueue(services, jobs.deliver, district_id, incident_id, LEADER, "sms", 0, 0)
+    if (tier, round_) == (0, 0):
+        for index, _number in enumerate(incident.policy.get("resource_people") or ()):
+            jobs.enqueue(services, jobs.deliver, district_id, incident_id, f"{RESOURCE_PERSON}{index}", "sms", 0, 0)
     next_tier, next_round = (tier + 1, round_) if tier + 1 < len(tiers) else (0, round_ + 1)
     wait = float(tiers[tier]["wait"])
     due = services.clock() + wait
@@ -120,6 +137,8 @@ def give_up(services: Services, district_id: str, incident_id: str) -> str:
 def _contact_name(district: District, contact_id: str) -> str:
     if contact_id == LEADER:
         return "school leader"
+    if contact_id.startswith(RESOURCE_PERSON):
+        return "immigration resource person"
     contact = district.contacts.get(contact_id)
     return contact.name if contact else contact_id
 
@@ -127,6 +146,10 @@ def _contact_name(district: District, contact_id: str) -> str:
 def _contact_number(district: District, incident: Incident, contact_id: str) -> str | None:
     if contact_id == LEADER:
         return incident.policy.get("leader")
+    if contact_id.startswith(RESOURCE_PERSON):
+        people = incident.policy.get("resource_people") or []
+        index = contact_id[len(RESOURCE_PERSON):]
+        return people[int(index)] if index.isdigit() and int(index) < len(people) else None
     contact = district.contacts.get(contact_id)
     return contact.number if contact else None
 
@@ -179,7 +202,7 @@ def deliver(services: Services, district_id: str, incident_id: str, contact_id: 
     district = services.directory.get(district_id)
     field = delivery_field(contact_id, channel, tier, round_)
     book = ledger_key(incident)
-    if incident.status != "open" and contact_id != LEADER:
+    if incident.status != "open" and not informed_only(contact_id):
         if not ledger.read(services.redis, book, field):
             ledger.write(services.redis, book, field, ledger.Entry("skipped", services.clock(),
                                                                    reason=f"incident {incident.status}"))
@@ -189,7 +212,7 @@ def deliver(services: Services, district_id: str, incident_id: str, contact_id: 
         return "no number"
     name = _contact_name(district, contact_id)
 
-    message = "escalation.leader" if contact_id == LEADER else "escalation.sms"
+    message = "escalation.leader" if informed_only(contact_id) else "escalation.sms"
     body = render_for_contacts(services, district, incident, message) if channel == "sms" else None
     url = services.url(f"/voice/escalation?district={district_id}&incident={incident_id}&contact={contact_id}")
     if channel == "voice" and url is None:
@@ -223,7 +246,7 @@ def deliver(services: Services, district_id: str, incident_id: str, contact_id: 
 def fall_back(services: Services, incident: Incident, contact_id: str, channel: str, tier: int, round_: int,
               result: SendResult) -> None:
     """A notification that cannot get through: the contact's other channel, else the next tier now."""
-    if contact_id == LEADER:
+    if informed_only(contact_id):
         return
     district = services.directory.get(incident.district)
     planned = {tuple(n) for n in incident.policy["tiers"][tier]["notify"]} if tier < len(incident.policy["tiers"]) else set()
@@ -243,7 +266,7 @@ def fall_back(services: Services, incident: Incident, contact_id: str, channel: 
 def check_all_failed(services: Services, incident: Incident) -> None:
     """Tell the reporter, once, when no notification has got through and none is left pending."""
     book = ledger.entries(services.redis, ledger_key(incident))
-    contacts = {f: e for f, e in book.items() if not f.startswith(LEADER)}
+    contacts = {f: e for f, e in book.items() if not informed_only(f.split("|")[0])}
     if not contacts or any(e.status in ("sent", "claimed", "retrying") for e in contacts.values()):
         return
     fresh = services.incidents.get(incident.district, incident.id)
