@@ -62,6 +62,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     app.extensions["hotline"] = services
 
+    if settings.redis_url:
+        services.reloader.start()
+
+    @app.before_request
+    def pick_up_reloads() -> None:
+        # `hotline reload` (reload.py): at most one Redis GET every 2 s; never fails a request.
+        services.reloader.maybe_reload()
+
     from .admin import register as register_admin
     from .channels import sms, status, voice
     from .health import bp as health_bp

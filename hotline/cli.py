@@ -10,6 +10,7 @@ import click
 import redis
 
 from .cli_import import roster, schools
+from .cli_reload import reload_command
 from .exports import incident_summary, request_rows, to_csv
 from .problems import ConfigError
 from .settings import Settings, serve_redis_url, settings_from_env
@@ -257,6 +258,7 @@ def hash_password(password: str) -> None:
 
 main.add_command(roster)     # hotline roster import (cli_import.py, issue 15)
 main.add_command(schools)    # hotline schools import
+main.add_command(reload_command)   # hotline reload (cli_reload.py, issue 15)
 
 
 if __name__ == "__main__":

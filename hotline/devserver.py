@@ -82,6 +82,10 @@ class WorkerProcess:
                 click.echo(f"worker exited ({self.process.returncode}); starting a new one", err=True)
                 self._spawn()
 
+    def hangup(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGHUP)
+
     def stop(self, timeout: float = 15.0) -> None:
         self.stopping.set()
         if self.process and self.process.poll() is None:
@@ -125,10 +129,21 @@ def serve(settings: Settings, host: str, port: int) -> None:
         # starting `hotline serve` in the background leaves SIGINT ignored otherwise.
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
+        hangup = threading.Event()
+        signal.signal(signal.SIGHUP, lambda signum, frame: hangup.set())
         thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
         thread.start()
         while not stop.wait(0.5):
-            pass
+            if hangup.is_set():
+                # SIGHUP: read the district files again here and in the worker (reload.py).
+                hangup.clear()
+                worker.hangup()
+                services = app.extensions["hotline"]
+                if services.reloader.reload():
+                    click.echo("District files reloaded.")
+                else:
+                    click.echo("District files NOT reloaded, the previous configuration stays:\n" +
+                               "\n".join(f"  {p}" for p in services.reloader.failed), err=True)
         click.echo("\nStopping: web server, worker, Redis...")
         server.shutdown()
     finally:

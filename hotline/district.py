@@ -23,7 +23,8 @@ from .durations import parse_duration
 from .phones import InvalidNumber, to_e164
 from .problems import ConfigError, Problem
 from .rosters import is_resource_role, read_schools, read_staff
-from .yamlfile import read_district_yaml
+from .parse_cache import ParseCache, cache_for, content_hash
+from .yamlfile import parse_district_yaml
 
 LINE_KINDS = ("staff", "family")
 CHANNELS = ("sms", "voice")
@@ -242,9 +243,15 @@ class Directory:
 class _Reader:
     """Walks one district file, collecting problems that name the file and the key."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, cache: ParseCache | None = None, digest: str = ""):
         self.path = path
         self.problems: list[Problem] = []
+        # The E.164 form of each number written in this file ("" for an invalid one), from the parse
+        # cache when the file is unchanged: phonenumbers is most of the cost of a large inline roster.
+        self.cache, self.digest = cache or cache_for(None), digest
+        self.numbers: dict[str, str] | None = None
+        self.numbers_region = ""
+        self.new_numbers = False
 
     def problem(self, key: str, message: str, fix: str = "") -> None:
         self.problems.append(Problem(str(self.path), key, message, fix))
@@ -278,12 +285,27 @@ class _Reader:
         return str(value).strip()
 
     def number(self, value: Any, key: str, region: str) -> str | None:
-        try:
-            return to_e164(value, region)
-        except InvalidNumber:
+        if self.numbers is None or region != self.numbers_region:
+            stored = self.cache.get("numbers", self.digest, region) if self.digest else None
+            self.numbers, self.numbers_region = (stored if isinstance(stored, dict) else {}), region
+        text = str(value)
+        found = self.numbers.get(text)
+        if found is None:
+            try:
+                found = to_e164(value, region)
+            except InvalidNumber:
+                found = ""
+            self.numbers[text] = found
+            self.new_numbers = True
+        if not found:
             self.problem(key, f"{value!r} is not a valid phone number",
                          "write it in international form, e.g. +13035550100")
             return None
+        return found
+
+    def save_numbers(self) -> None:
+        if self.new_numbers and self.digest and self.numbers is not None:
+            self.cache.put("numbers", self.digest, self.numbers_region, self.numbers)
 
     def one_of(self, value: Any, key: str, known: Iterable[str], what: str) -> str | None:
         """``value`` if it names one of ``known`` (or is None); else a problem, and None."""
@@ -401,7 +423,7 @@ def _csv_path(reader: _Reader, root: dict, key: str) -> Path | None:
 
 def _csv_rows(reader: _Reader, file: Path, key: str, region: str, read) -> list:
     try:
-        table = read(file, region)
+        table = read(file, region, reader.cache)
     except OSError as exc:
         reader.problem(key, f"{file} cannot be read: {exc.strerror}", "check the file's permissions")
         return []
@@ -412,19 +434,35 @@ def _csv_rows(reader: _Reader, file: Path, key: str, region: str, read) -> list:
     return table.rows
 
 
-def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District | None, list[Problem]]:
-    """Read one district file. Returns the district (None when it cannot be used) and its problems."""
-    reader = _Reader(path)
+def load_district(path: Path, known_languages: Iterable[str],
+                  cache: ParseCache | None = None) -> tuple[District | None, list[Problem]]:
+    """Read one district file. Returns the district (None when it cannot be used) and its problems.
+    ``cache``: where parsed numbers and CSV rows are kept between loads (default: this process)."""
     try:
-        raw = read_district_yaml(path)
+        data = path.read_bytes()
     except OSError as exc:
+        reader = _Reader(path, cache)
         reader.problem("(file)", f"cannot be read: {exc.strerror}", "check HOTLINE_DISTRICT")
+        return None, reader.problems
+    reader = _Reader(path, cache, content_hash(data))
+    try:
+        raw = parse_district_yaml(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        reader.problem("(file)", "is not UTF-8 text", "save it as UTF-8")
         return None, reader.problems
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
         reader.problem(where, f"is not valid YAML: {getattr(exc, 'problem', exc)}", "fix the indentation or quoting")
         return None, reader.problems
+    try:
+        return _read_district(reader, path, raw, known_languages)
+    finally:
+        reader.save_numbers()
+
+
+def _read_district(reader: _Reader, path: Path, raw: Any,
+                   known_languages: Iterable[str]) -> tuple[District | None, list[Problem]]:
     root = reader.mapping(raw, "(file)")
     info = reader.mapping(root.get("district"), "district")
 
@@ -637,7 +675,8 @@ def district_files(path: Path) -> list[Path]:
     return [path]
 
 
-def read_directory(path: Path, known_languages: Iterable[str]) -> tuple[Directory, list[Problem]]:
+def read_directory(path: Path, known_languages: Iterable[str],
+                   cache: ParseCache | None = None) -> tuple[Directory, list[Problem]]:
     """All districts under ``path`` (a file or a folder) and every problem found in them."""
     known = list(known_languages)
     problems: list[Problem] = []
@@ -647,7 +686,7 @@ def read_directory(path: Path, known_languages: Iterable[str]) -> tuple[Director
     districts: list[District] = []
     owner_of_number: dict[str, str] = {}
     for file in files:
-        district, found = load_district(file, known)
+        district, found = load_district(file, known, cache)
         problems.extend(found)
         if district is None:
             continue

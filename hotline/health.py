@@ -40,6 +40,8 @@ def healthz():
     except (redis.RedisError, OSError) as exc:
         report["error"] = type(exc).__name__
     healthy = report["redis"] and report.get("workers", 0) > 0
+    # The configuration generation this process serves, and why its last reload was refused if it was.
+    report["config"] = services.reloader.report()
     report["ok"] = healthy
     return jsonify(report), 200 if healthy else 503
 

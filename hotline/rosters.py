@@ -19,11 +19,11 @@ kept keyed by the file's SHA-256: a start or reload with an unchanged file does 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
+from .parse_cache import ParseCache, cache_for, content_hash
 from .phones import InvalidNumber, to_e164
 
 RESOURCE_ROLE = "immigration resource"
@@ -117,14 +117,23 @@ def _rows(text: str, kind: str, columns: tuple[str, ...], required: tuple[str, .
     return rows(), None
 
 
-_parsed: dict[tuple[str, str, str], Table] = {}
-
-
-def _cached(kind: str, data: bytes, region: str, parse) -> Table:
-    cache_key = (kind, hashlib.sha256(data).hexdigest(), region)
-    if cache_key not in _parsed:
-        _parsed[cache_key] = parse(decode_csv(data), region)
-    return _parsed[cache_key]
+def _cached(kind: str, data: bytes, region: str, parse, row_type, cache: ParseCache | None) -> Table:
+    """``parse`` of the file's text, or what it gave for the same bytes before (this process or, with a
+    cache folder, any process)."""
+    cache = cache or cache_for(None)
+    digest = content_hash(data)
+    stored = cache.get(kind, digest, region)
+    if isinstance(stored, dict):
+        try:
+            return Table([row_type(*row) for row in stored["rows"]], [Rejected(*r) for r in stored["rejected"]],
+                         stored["error"], stored["fix"])
+        except (KeyError, TypeError):
+            pass        # an entry of another shape: parse again
+    table = parse(decode_csv(data), region)
+    cache.put(kind, digest, region, {"rows": [list(astuple(r)) for r in table.rows],
+                                     "rejected": [list(astuple(r)) for r in table.rejected],
+                                     "error": table.error, "fix": table.fix})
+    return table
 
 
 def _number(value: str, region: str) -> str:
@@ -196,13 +205,13 @@ def parse_schools(text: str, region: str = "US") -> Table:
     return table
 
 
-def read_staff(path: Path, region: str = "US") -> Table:
+def read_staff(path: Path, region: str = "US", cache: ParseCache | None = None) -> Table:
     """The roster in ``path`` (OSError propagates for the caller to report)."""
-    return _cached("staff", Path(path).read_bytes(), region, parse_staff)
+    return _cached("staff", Path(path).read_bytes(), region, parse_staff, StaffRow, cache)
 
 
-def read_schools(path: Path, region: str = "US") -> Table:
-    return _cached("schools", Path(path).read_bytes(), region, parse_schools)
+def read_schools(path: Path, region: str = "US", cache: ParseCache | None = None) -> Table:
+    return _cached("schools", Path(path).read_bytes(), region, parse_schools, SchoolRow, cache)
 
 
 def staff_csv(rows: list[StaffRow]) -> str:

@@ -24,7 +24,9 @@ from .lines import LineTable, load_lines
 from .messages import Catalogs, load_catalogs
 from .office_requests import RequestStore
 from .outbound import Outbound
+from .parse_cache import cache_for
 from .problems import ConfigError, Problem
+from .reload import Reloader
 from .sessions import SessionStore
 from .settings import Settings, settings_from_env
 from .store import connect
@@ -73,7 +75,10 @@ def content_for_dirs(flows_dir: Path | None, messages_dir: Path | None) -> Conte
 def check_configuration(settings: Settings) -> tuple[Directory, list[Problem]]:
     """Every problem in the district files, the flows and the catalogs they use."""
     base = content_for_dirs(None, None)
-    directory, problems = read_directory(settings.district_path, base.catalogs.codes)
+    # Parsed numbers and CSV rows are kept under var/cache: a start or reload with unchanged files
+    # does not parse them again (parse_cache.py).
+    directory, problems = read_directory(settings.district_path, base.catalogs.codes,
+                                         cache_for(settings.var_dir / "cache" / "districts"))
     problems = list(problems) + list(base.problems)
     for district in directory.districts:
         if district.flows_dir or district.messages_dir:
@@ -101,6 +106,29 @@ class Services:
 
     def content(self, district: District) -> Content:
         return content_for_dirs(district.flows_dir, district.messages_dir)
+
+    def validate_configuration(self) -> list[Problem]:
+        """Every problem the district files have now (they are read again; nothing changes here)."""
+        directory, problems = check_configuration(self.settings)
+        if not directory.districts and not any(not p.warning for p in problems):
+            problems.append(Problem(str(self.settings.district_path), "(file)", "defines no district",
+                                    "see docs/districts.md"))
+        return problems
+
+    def reload(self) -> list[Problem]:
+        """Read the district files again and use them, unless they have a problem: then the current
+        configuration stays and the problems are returned (reload.py)."""
+        directory, problems = check_configuration(self.settings)
+        errors = [p for p in problems if not p.warning]
+        if errors or not directory.districts:
+            return errors or [Problem(str(self.settings.district_path), "(file)", "defines no district",
+                                      "see docs/districts.md")]
+        self.directory = directory      # one assignment: a request in flight keeps the one it read
+        return problems
+
+    @cached_property
+    def reloader(self) -> Reloader:
+        return Reloader(self)
 
     @cached_property
     def redis(self) -> redis.Redis:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import time
 
@@ -39,6 +40,19 @@ PURGE_INTERVAL = 3600
 
 
 class HotlineWorker(Worker):
+    reloader = None            # set by make_worker: the process's reload.Reloader
+    hangup = None              # a threading.Event set by SIGHUP
+
+    def execute_job(self, job, queue):
+        # Before the fork: the work horse inherits whatever configuration the parent holds.
+        if self.reloader is not None:
+            if self.hangup is not None and self.hangup.is_set():
+                self.hangup.clear()
+                self.reloader.reload()
+            else:
+                self.reloader.maybe_reload()
+        return super().execute_job(job, queue)
+
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         if job.timeout and job.timeout > 0:
             remaining = job.timeout - working_time
@@ -50,13 +64,24 @@ def make_worker(services: Services, name: str | None = None) -> HotlineWorker:
     # Its own connection: RQ sizes its socket timeout for the blocking dequeue, which a connection
     # shared with the cron thread (short timeouts, made first) would not have.
     connection = redis.Redis.from_url(services.settings.redis_url)
-    return HotlineWorker(
+    worker = HotlineWorker(
         [Queue(QUEUE_NAME, connection=connection)], connection=connection, name=name,
         job_monitoring_interval=JOB_MONITORING_INTERVAL, maintenance_interval=MAINTENANCE_INTERVAL,
         worker_ttl=WORKER_TTL,
         # Job descriptions carry arguments; never log them (privacy: no phone numbers in logs).
         log_job_description=False,
     )
+    worker.reloader = services.reloader
+    worker.hangup = _hangup
+    return worker
+
+
+# SIGHUP asks this worker to read the district files again before its next job (reload.py).
+_hangup = threading.Event()
+
+
+def _on_hangup(signum, frame) -> None:
+    _hangup.set()
 
 
 def start_cron(services: Services, stop: threading.Event) -> threading.Thread:
@@ -85,6 +110,7 @@ def prepare(services: Services) -> None:
     district files, flows and catalogs), the job modules and the twilio client. Without this
     each job rebuilt them: ~240 ms a job instead of ~30 (benchmarks/README.md)."""
     install(services)
+    services.reloader.start()
     from . import escalation, office_notice, reconciler, retention, timeouts  # noqa: F401 — imported for the horses
 
     for district in services.directory.districts:
@@ -96,6 +122,8 @@ def prepare(services: Services) -> None:
 def run_worker(services: Services, with_scheduler: bool = True, burst: bool = False) -> None:
     """Run until asked to stop; a worker that quits on a Redis error is started again."""
     prepare(services)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, _on_hangup)
     stop = threading.Event()
     if not burst:
         start_cron(services, stop)

@@ -46,6 +46,10 @@ _DistrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
 _DistrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
-def read_district_yaml(path: Path):
+def parse_district_yaml(text: str):
     """A district file's document: like ``read_yaml``, with dates as text and integers as written."""
-    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_DistrictLoader)  # noqa: S506 — a safe loader
+    return yaml.load(text, Loader=_DistrictLoader)  # noqa: S506 — a safe loader
+
+
+def read_district_yaml(path: Path):
+    return parse_district_yaml(Path(path).read_text(encoding="utf-8"))
