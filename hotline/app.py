@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .logs import configure_logging
 from .problems import ConfigError, Problem
-from .services import Services, install
+from .services import Services, install, settle_heap
 from .settings import Settings, settings_from_env
 
 log = logging.getLogger(__name__)
@@ -103,4 +103,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             return Response(str(response), mimetype="application/xml")
         return Response("Internal error. It has been logged.\n", status=500, mimetype="text/plain")
 
+    settle_heap(settings)
     return app

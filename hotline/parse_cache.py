@@ -77,6 +77,8 @@ class ParseCache:
                 self.warned = True
 
     def _remember(self, name: str, value) -> None:
+        if self.folder is not None:
+            return      # the file is the cache: no second copy of 10,000 rows in every process
         self.memory[name] = value
         self.memory.move_to_end(name)
         while len(self.memory) > _KEEP_IN_MEMORY:

@@ -28,7 +28,7 @@ from rq import Queue, Worker
 from rq.cron import CronScheduler
 
 from . import jobs
-from .services import QUEUE_NAME, Services, install
+from .services import QUEUE_NAME, Services, install, settle_heap
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ def prepare(services: Services) -> None:
         services.content(district)
     if not services.settings.dry_run:
         services.outbound.client.api.v2010.account.messages  # noqa: B018 — loads the client's modules
+    settle_heap(services.settings)
 
 
 def run_worker(services: Services, with_scheduler: bool = True, burst: bool = False) -> None:
