@@ -11,6 +11,7 @@ import redis
 
 from .cli_import import roster, schools
 from .cli_reload import reload_command
+from .cli_twilio import twilio
 from .exports import incident_summary, request_rows, to_csv
 from .problems import ConfigError
 from .settings import Settings, serve_redis_url, settings_from_env
@@ -259,6 +260,7 @@ def hash_password(password: str) -> None:
 main.add_command(roster)     # hotline roster import (cli_import.py, issue 15)
 main.add_command(schools)    # hotline schools import
 main.add_command(reload_command)   # hotline reload (cli_reload.py, issue 15)
+main.add_command(twilio)           # hotline twilio setup|doctor (cli_twilio.py, issue 15)
 
 
 if __name__ == "__main__":
