@@ -27,6 +27,7 @@ from .office_requests import RequestStore
 from .outbound import Outbound
 from .parse_cache import cache_for
 from .problems import ConfigError, Problem
+from .redis_urls import open_redis
 from .reload import Reloader
 from .sessions import SessionStore
 from .settings import Settings, settings_from_env
@@ -136,12 +137,13 @@ class Services:
     def redis(self) -> redis.Redis:
         if not self.settings.redis_url:
             raise RuntimeError("REDIS_URL is not set (hotline serve starts an embedded Redis and sets it)")
-        return connect(self.settings.redis_url)
+        return connect(self.settings.redis_url, self.settings.redis_tls)
 
     @cached_property
     def rq_redis(self) -> redis.Redis:
         # RQ stores pickled jobs: its connection must not decode responses.
-        return redis.Redis.from_url(self.settings.redis_url, socket_timeout=5, socket_connect_timeout=0.5)
+        return open_redis(self.settings.redis_url, decode=False, tls=self.settings.redis_tls, socket_timeout=5,
+                          socket_connect_timeout=0.5)
 
     @cached_property
     def queue(self) -> Queue:

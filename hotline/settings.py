@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from .content import demo_district
 from .problems import ConfigError, Problem
+from .redis_urls import SENTINEL_SCHEMES, VERIFY_MODES, BadRedisURL, RedisTLS, parse_sentinel
 
 ENVIRONMENTS = ("production", "development", "test")
 
@@ -40,6 +41,8 @@ class Settings:
     # The reconciler runs this often (seconds) and acts on a tier timer this late (seconds).
     reconcile_interval: int = 15
     timer_grace: int = 20
+    # Certificate settings for a rediss:// REDIS_URL (redis_urls.py).
+    redis_tls: RedisTLS = field(default_factory=RedisTLS)
 
     @property
     def dry_run(self) -> bool:
@@ -107,6 +110,33 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> 
         problems.append(Problem("environment", "HOTLINE_PUBLIC_URL", f"{public_url!r} is not a URL",
                                 "give the URL Twilio calls, e.g. https://hotline.example.org"))
 
+    redis_url = get("REDIS_URL")
+    scheme = redis_url.split("://", 1)[0].lower() if redis_url and "://" in redis_url else ""
+    if redis_url and scheme not in ("redis", "rediss", "unix", *SENTINEL_SCHEMES):
+        problems.append(Problem("environment", "REDIS_URL", f"{scheme or redis_url!r} is not a Redis URL scheme",
+                                "write redis://host:6379/0, rediss://... (TLS) or "
+                                "redis+sentinel://host1:26379,host2:26379/mymaster (docs/operations.md)"))
+    elif scheme in SENTINEL_SCHEMES:
+        try:
+            parse_sentinel(redis_url)
+        except BadRedisURL as exc:
+            problems.append(Problem("environment", "REDIS_URL", f"the Sentinel URL {exc}",
+                                    "write redis+sentinel://[:password@]host1:26379,host2:26379/<master name>[/db]"))
+    verify = (get("HOTLINE_REDIS_VERIFY") or "required").lower()
+    if verify not in VERIFY_MODES:
+        problems.append(Problem("environment", "HOTLINE_REDIS_VERIFY", f"{verify!r} is not known",
+                                f"use one of {', '.join(VERIFY_MODES)}"))
+        verify = "required"
+    tls_files = {}
+    for name in ("HOTLINE_REDIS_CA_CERTS", "HOTLINE_REDIS_CERTFILE", "HOTLINE_REDIS_KEYFILE"):
+        value = get(name)
+        if value and not Path(value).is_file():
+            problems.append(Problem("environment", name, f"{value} is not a file",
+                                    "give the path of the PEM file your Redis provider gave you"))
+        tls_files[name] = value
+    redis_tls = RedisTLS(tls_files["HOTLINE_REDIS_CA_CERTS"], tls_files["HOTLINE_REDIS_CERTFILE"],
+                         tls_files["HOTLINE_REDIS_KEYFILE"], verify)
+
     password_hash = get("HOTLINE_ADMIN_PASSWORD_HASH")
     if not password_hash and get("HOTLINE_ADMIN_PASSWORD"):
         password_hash = _hash_password(get("HOTLINE_ADMIN_PASSWORD"))
@@ -118,7 +148,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> 
 
     settings = Settings(
         environment=environment if environment in ENVIRONMENTS else "production",
-        redis_url=get("REDIS_URL"),
+        redis_url=redis_url,
         district_path=Path(get("HOTLINE_DISTRICT")) if get("HOTLINE_DISTRICT") else demo_district(),
         twilio_account_sid=sid,
         twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
@@ -133,6 +163,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> 
         retry_intervals=retry_intervals,
         reconcile_interval=reconcile_interval,
         timer_grace=timer_grace,
+        redis_tls=redis_tls,
     )
     if problems:
         raise ConfigError(problems)

@@ -23,11 +23,11 @@ import signal
 import threading
 import time
 
-import redis
 from rq import Queue, Worker
 from rq.cron import CronScheduler
 
 from . import jobs
+from .redis_urls import open_redis
 from .services import QUEUE_NAME, Services, install, settle_heap
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class HotlineWorker(Worker):
 def make_worker(services: Services, name: str | None = None) -> HotlineWorker:
     # Its own connection: RQ sizes its socket timeout for the blocking dequeue, which a connection
     # shared with the cron thread (short timeouts, made first) would not have.
-    connection = redis.Redis.from_url(services.settings.redis_url)
+    connection = open_redis(services.settings.redis_url, decode=False, tls=services.settings.redis_tls)
     worker = HotlineWorker(
         [Queue(QUEUE_NAME, connection=connection)], connection=connection, name=name,
         job_monitoring_interval=JOB_MONITORING_INTERVAL, maintenance_interval=MAINTENANCE_INTERVAL,
