@@ -11,6 +11,7 @@ import click
 import redis
 from twilio.base.exceptions import TwilioRestException
 
+from .district import Directory
 from .outbound import Outbound
 from .phones import try_e164
 from .problems import ConfigError
@@ -129,6 +130,15 @@ def doctor(number: str, district_id: str | None, line_kind: str, timeout: float,
     catalogs = services.content(district).catalogs
     callback = f"{settings.public_url}/status"
     ok = True
+    # Incoming texts and calls reach the hotline only if the number's webhooks point at it.
+    [plan] = [p for p in plan_setup(services.outbound.client, Directory((district,)), settings.public_url)
+              if p.line.number == line.number]
+    if plan.problem or plan.changes:
+        ok = False
+        click.echo(f"NOT READY: {line.number} " + (plan.problem or "does not send its webhooks to the hotline ("
+                   + ", ".join(name for name, _, _ in plan.changes) + "): run `hotline twilio setup`"), err=True)
+    else:
+        click.echo(f"{line.name} {line.number}: its webhooks point at {settings.public_url}.")
     try:
         token = start_probe(services.redis)
     except redis.RedisError as exc:

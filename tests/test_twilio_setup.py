@@ -89,9 +89,17 @@ def test_setup_needs_the_account_and_the_public_url(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "Set TWILIO_ACCOUNT_SID, HOTLINE_PUBLIC_URL first" in result.output
 
 
+def configured(fake, public_url):
+    """The demo's two numbers in the account, pointing at ``public_url`` (as `setup` leaves them)."""
+    for line in (STAFF_LINE, FAMILY_LINE):
+        fake.add_number(line, sms_url=f"{public_url}/sms", sms_fallback_url=f"{public_url}/sms",
+                        voice_url=f"{public_url}/voice", voice_fallback_url=f"{public_url}/voice")
+
+
 def test_doctor_proves_texts_calls_and_callbacks(make_live_hotline, monkeypatch):
     live = make_live_hotline(worker=False)
     fake = live.fake
+    configured(fake, live.settings.public_url)
     env_for(monkeypatch, fake, live.settings.district_path, live.settings.public_url, live.settings.redis_url)
     outcome = {}
 
@@ -111,6 +119,7 @@ def test_doctor_proves_texts_calls_and_callbacks(make_live_hotline, monkeypatch)
     assert "text: the hotline received Twilio's callback: delivered" in result.output
     assert "OK: delivered, and Twilio's callback reached the hotline." in result.output
     assert "call: the hotline received Twilio's callback: completed" in result.output
+    assert f"Staff line {STAFF_LINE}: its webhooks point at {live.settings.public_url}." in result.output
     assert "All checks passed." in result.output
     assert "This is a test call from the Safe Haven Hotline" in call["params"]["Twiml"]
     assert live.services.incidents.list("demo") == [], "a probe is on no incident"
@@ -118,9 +127,21 @@ def test_doctor_proves_texts_calls_and_callbacks(make_live_hotline, monkeypatch)
 
 def test_doctor_says_when_no_callback_reaches_the_hotline(make_live_hotline, monkeypatch):
     live = make_live_hotline(worker=False)
+    configured(live.fake, "http://127.0.0.1:9")
     # Twilio is told a public URL where nothing listens: the text goes out, its callback never arrives.
     env_for(monkeypatch, live.fake, live.settings.district_path, "http://127.0.0.1:9", live.settings.redis_url)
     result = CliRunner().invoke(main, ["twilio", "doctor", OPERATOR, "--timeout", "2", "--skip-call"])
     assert result.exit_code == 1
     assert "NOT PROVED: no callback reached the hotline within 2 s" in result.output
     assert "Some checks failed" in result.output
+
+
+def test_doctor_says_when_the_line_is_not_set_up(make_live_hotline, monkeypatch):
+    live = make_live_hotline(worker=False)
+    live.fake.add_number(STAFF_LINE, sms_url="https://old-vendor.example/sms")
+    env_for(monkeypatch, live.fake, live.settings.district_path, live.settings.public_url, live.settings.redis_url)
+    result = CliRunner().invoke(main, ["twilio", "doctor", OPERATOR, "--timeout", "10", "--skip-call"])
+    assert result.exit_code == 1
+    assert f"NOT READY: {STAFF_LINE} does not send its webhooks to the hotline (sms_url, sms_fallback_url, " \
+           "voice_url, voice_fallback_url): run `hotline twilio setup`" in result.output
+    assert "OK: delivered" in result.output, "the rest is still tried and reported"
