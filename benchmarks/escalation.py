@@ -120,7 +120,7 @@ def wait_worker_ready(stack: h.Stack, watch: Watch, queue: Queue) -> None:
 
 
 def services_build_time(env: dict, repeat: int = 5) -> float:
-    """What each job pays before it starts: building Services from the environment (the district file)."""
+    """What a process pays once at start (not each job): building Services from the environment."""
     from hotline.services import Services
     from hotline.settings import settings_from_env
 
@@ -359,8 +359,9 @@ def main() -> None:
           f"{lat['lincoln']} incidents at a school with a leader")
     print("\nwhere the time goes, per job (RQ's own timestamps; 'wait' = enqueued -> started, 'run' = started -> ended):")
     print(h.table(["job", "n", "wait p50 ms", "wait p99 ms", "run p50 ms", "run p99 ms"], lat["breakdown"]))
-    print(f"\nbuilding Services from the environment, which every job does again in its forked work horse "
-          f"(median, in this process): {h.ms(lat['build'])} ms with this district's {lat['roster']}-number roster; "
+    print(f"\nbuilding Services from the environment, which a worker does once at start (worker.prepare installs "
+          f"them before RQ forks each job's horse, so no job pays it; median, in this process): "
+          f"{h.ms(lat['build'])} ms with this district's {lat['roster']}-number roster; "
           + ", ".join(f"{h.ms(t)} ms with {n:,}" for n, t in scaling.items())
           + " roster numbers. benchmarks/profile_job.py breaks a job down further.")
 

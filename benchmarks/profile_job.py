@@ -3,11 +3,12 @@ during one delivery, timed step by step in a forked child, the way RQ's Worker r
 
     /work/venv/bin/python benchmarks/profile_job.py [--roster 200] [--forks 5]
 
-``hotline worker`` builds Services in the parent but does not install them, so each job's horse
-(forked per job) calls services.current(), which builds Services again from the environment (the
-district file), and imports on first use what the parent never imported (the twilio REST
-resources, hotline.incidents.escalation, babel). Two parents are compared: as ``hotline worker`` is today,
-and one that installs its Services and touches those imports before forking (what a fix would do).
+``hotline worker`` builds Services once in the parent and, before RQ forks the first horse,
+installs them and imports what jobs use (``worker.prepare``: the district files, flows and catalogs,
+the twilio REST resources, hotline.incidents.escalation, babel), so a job's horse inherits all of it. Two
+parents are compared: ``hotline worker`` as it is (``worker.prepare``), and a cold parent that does
+not install its Services, where every horse rebuilds them from the environment and imports on first
+use (how the worker was before that fix: the cost it saves, growing with the roster).
 """
 
 from __future__ import annotations
@@ -24,13 +25,10 @@ from hotline import jobs, worker                     # what `hotline worker` imp
 from hotline.services import Services, current, install
 from hotline.settings import settings_from_env
 
-parent = Services(settings_from_env())                # as cli.worker does (not installed)
-if sys.argv[1] == "warm":
-    install(parent)
+parent = Services(settings_from_env())                # as cli.worker does
+if sys.argv[1] == "worker":
+    worker.prepare(parent)                            # what `hotline worker` does before its first fork
     parent.outbound.client.messages, parent.outbound.client.calls
-    from hotline.incidents import escalation          # noqa: F401
-    import babel.dates                                # noqa: F401
-    parent.content(parent.directory.single)
 
 def horse(out):
     steps, t = {}, time.perf_counter()
@@ -78,15 +76,15 @@ def main() -> None:
         district = h.write_district(stack.tmp / "district.yaml", {"roster": roster})
         env = stack.env(district, "http://127.0.0.1:9")
         columns = {}
-        for mode in ("as-is", "warm"):
+        for mode in ("cold", "worker"):
             out = subprocess.run([h.PYTHON, "-c", CHILD, mode, str(args.forks)], env=env, cwd=str(h.REPO),
                                  capture_output=True, text=True, check=True)
             runs = json.loads(out.stdout.strip().splitlines()[-1])
             columns[mode] = {step: sorted(r[step] for r in runs)[len(runs) // 2] for step in runs[0]}
-    steps = list(columns["as-is"])
-    rows = [[step, f"{columns['as-is'][step]:.1f}", f"{columns['warm'][step]:.1f}"] for step in steps]
+    steps = list(columns["cold"])
+    rows = [[step, f"{columns['cold'][step]:.1f}", f"{columns['worker'][step]:.1f}"] for step in steps]
     print(f"district copy with a {args.roster + 3}-number roster; median of {args.forks} forks, ms")
-    print(h.table(["step in the forked job", "hotline worker as-is", "parent warmed + installed"], rows))
+    print(h.table(["step in the forked job", "cold parent (no prepare)", "hotline worker (prepare)"], rows))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .logs import configure_logging
 from .problems import ConfigError, Problem
-from .services import Services, install
+from .services import Services, install, settle_heap
 from .settings import Settings, settings_from_env
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     app.extensions["hotline"] = services
 
+    if settings.redis_url:
+        services.reloader.start()
+
+    @app.before_request
+    def pick_up_reloads() -> None:
+        # `hotline reload` (reload.py): at most one Redis GET every 2 s; never fails a request.
+        services.reloader.maybe_reload()
+
     from .admin import register as register_admin
     from .channels import recording_line, sms, status, voice
     from .document_links import bp as document_links_bp
@@ -116,4 +124,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             return Response(str(response), mimetype="application/xml")
         return Response("Internal error. It has been logged.\n", status=500, mimetype="text/plain")
 
+    settle_heap(settings)
     return app

@@ -7,14 +7,18 @@ import json
 import sys
 
 import click
+import redis
 
 from .cli_users import cli_actor, users as users_group
 from .cli_translations import translations
 from .cli_web import web
+from .cli_import import roster, schools
+from .cli_reload import reload_command
+from .cli_twilio import twilio
 from .exports import incident_summary, request_rows, to_csv
 from .incidents.search import IncidentFilter, parse_day
 from .problems import ConfigError
-from .settings import Settings, settings_from_env
+from .settings import Settings, serve_redis_url, settings_from_env
 
 
 def _settings() -> Settings:
@@ -33,8 +37,12 @@ def _services(settings: Settings | None = None):
     from .services import Services
 
     settings = settings or _settings()
+    if not settings.redis_url and serve_redis_url(settings.var_dir):
+        # The `hotline serve` running in this folder (it leaves its Redis URL in var/).
+        settings = settings.replace(redis_url=serve_redis_url(settings.var_dir))
     if not settings.redis_url:
-        click.echo("REDIS_URL is not set. Point it at the hotline's Redis (`hotline serve` prints it).", err=True)
+        click.echo("REDIS_URL is not set and no `hotline serve` is running in this folder: start one, or point "
+                   "REDIS_URL at the hotline's Redis.", err=True)
         sys.exit(2)
     try:
         return Services(settings)
@@ -73,8 +81,8 @@ def worker(burst: bool) -> None:
 
 @main.command()
 @click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="The hotline to talk to.")
-@click.option("--as", "me", default="front-desk", show_default=True,
-              help="Who you are: front-desk, legal, safety, parent, stranger, ... or a number.")
+@click.option("--as", "me", default=None,
+              help="Who you are: front-desk, legal, safety, parent, stranger, ... or a number (/phones lists them).")
 @click.option("--line", default="staff", show_default=True, help="staff, family or a line's number.")
 @click.option("--token", default=None, help="The auth token to sign with (default: TWILIO_AUTH_TOKEN, else "
               "var/dev-auth-token made by hotline serve).")
@@ -82,18 +90,26 @@ def worker(burst: bool) -> None:
               help="Run the commands in this file and print the transcript.")
 @click.option("--twilio-api", default=None, help="Show what the hotline sends as seen by this Twilio-compatible API.")
 @click.option("--account-sid", default=None, envvar="TWILIO_ACCOUNT_SID", help="With --twilio-api.")
-def sim(url: str, me: str, line: str, token: str | None, script, twilio_api: str | None,
-        account_sid: str | None) -> None:
+@click.option("--district", "district_id", default=None,
+              help="Whose phones, when HOTLINE_DISTRICT is a folder (default: its first district).")
+def sim(url: str, me: str | None, line: str, token: str | None, script, twilio_api: str | None,
+        account_sid: str | None, district_id: str | None) -> None:
     """A phone in the terminal: text and call the hotline as Twilio would, see what it sends."""
-    from .sim.terminal import LINES, PEOPLE, find_token, make_simulator, run_interactive, run_script
+    from .sim.phonebook import UnknownDistrict, book_for
+    from .sim.terminal import find_token, make_simulator, run_interactive, run_script
 
     token = find_token(token)
     if not token:
         click.echo("No auth token: start `hotline serve` in this folder first (it makes var/dev-auth-token), "
                    "or pass --token.", err=True)
         sys.exit(2)
-    simulator = make_simulator(url, token, click.echo, twilio_api, account_sid)
-    simulator.me, simulator.line = PEOPLE.get(me, me), LINES.get(line, line)
+    try:
+        book = book_for(_settings().district_path, district_id)
+    except UnknownDistrict as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    simulator = make_simulator(url, token, click.echo, twilio_api, account_sid, book)
+    simulator.me, simulator.line = book.person(me) if me else book.first_staff(), book.line(line)
     if script:
         run_script(simulator, script.read().splitlines())
     else:
@@ -117,7 +133,13 @@ def outbox(follow: bool) -> None:
     services = _services()
     seen = 0
     while True:
-        for item in services.outbound.outbox(seen):
+        try:
+            items = services.outbound.outbox(seen)
+        except redis.ConnectionError:
+            click.echo(f"Nothing answers at {services.settings.redis_url}: is `hotline serve` still running? "
+                       "(Start it again, or set REDIS_URL.)", err=True)
+            sys.exit(2)
+        for item in items:
             when = dt.datetime.fromtimestamp(item["time"]).strftime("%H:%M:%S")
             what = item.get("body") or f"call, script {item.get('url')}"
             click.echo(f"{when} {item['kind']:<4} {item['from']} -> {item['to']}: {what}")
@@ -285,6 +307,10 @@ def hash_password(password: str) -> None:
 main.add_command(users_group)
 main.add_command(translations)   # issue 12: hotline translations export/import (cli_translations.py)
 main.add_command(web)     # issue 13: the production web server (cli_web.py)
+main.add_command(roster)     # hotline roster import (cli_import.py, issue 15)
+main.add_command(schools)    # hotline schools import
+main.add_command(reload_command)   # hotline reload (cli_reload.py, issue 15)
+main.add_command(twilio)           # hotline twilio setup|doctor (cli_twilio.py, issue 15)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import click
 from .accounts.first_run import ensure_first_accounts
 from .problems import ConfigError
 from .redis_server import EmbeddedRedis
-from .settings import Settings, local_secret
+from .settings import Settings, local_secret, write_serve_redis_url
 from .webserver import WebServer
 
 
@@ -78,6 +78,10 @@ class WorkerProcess:
                 click.echo(f"worker exited ({self.process.returncode}); starting a new one", err=True)
                 self._spawn()
 
+    def hangup(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGHUP)
+
     def stop(self, timeout: float = 15.0) -> None:
         self.stopping.set()
         if self.process and self.process.poll() is None:
@@ -101,6 +105,7 @@ def serve(settings: Settings, host: str, port: int, sim_live: bool = False) -> N
     else:
         click.echo(f"Redis: {settings.redis_url}")
     worker = None
+    url_file = write_serve_redis_url(settings.var_dir, settings.redis_url)
     try:
         try:
             app = create_app(settings)
@@ -126,13 +131,25 @@ def serve(settings: Settings, host: str, port: int, sim_live: bool = False) -> N
         # starting `hotline serve` in the background leaves SIGINT ignored otherwise.
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
+        hangup = threading.Event()
+        signal.signal(signal.SIGHUP, lambda signum, frame: hangup.set())
         thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
         thread.start()
         while not stop.wait(0.5):
-            pass
+            if hangup.is_set():
+                # SIGHUP: read the district files again here and in the worker (reload.py).
+                hangup.clear()
+                worker.hangup()
+                services = app.extensions["hotline"]
+                if services.reloader.reload():
+                    click.echo("District files reloaded.")
+                else:
+                    click.echo("District files NOT reloaded, the previous configuration stays:\n" +
+                               "\n".join(f"  {p}" for p in services.reloader.failed), err=True)
         click.echo("\nStopping: web server, worker, Redis...")
         server.shutdown()
     finally:
+        url_file.unlink(missing_ok=True)
         if worker:
             worker.stop()
         if redis_server:

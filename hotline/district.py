@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +22,9 @@ import yaml
 from .durations import parse_duration
 from .phones import InvalidNumber, to_e164
 from .problems import ConfigError, Problem
-from .yamlfile import read_yaml
+from .rosters import is_resource_role, read_schools, read_staff
+from .parse_cache import ParseCache, cache_for, content_hash
+from .yamlfile import parse_district_yaml
 
 LINE_KINDS = ("staff", "family")
 CHANNELS = ("sms", "voice")
@@ -190,6 +193,8 @@ class District:
     # issue 13: wrong staff codes a district tolerates, and whether a call needs attested caller ID
     staff_code_limit: StaffCodeLimit = StaffCodeLimit()
     require_attested_caller_id: bool = False
+    roster_csv: Path | None = None       # the roster_csv / schools_csv the file references, if any
+    schools_csv: Path | None = None
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(self.timezone)
@@ -209,11 +214,36 @@ class District:
         found = self.contacts_with_role(role)
         return found[0] if found else None
 
+    # Indexes by number, built on first use: every webhook looks a number up, and a large district
+    # has thousands of roster numbers (the frozen dataclass still allows cached_property).
+    @cached_property
+    def _contacts_by_number(self) -> dict[str, tuple[Contact, ...]]:
+        index: dict[str, list[Contact]] = {}
+        for contact in self.contacts.values():
+            index.setdefault(contact.number, []).append(contact)
+        return {number: tuple(found) for number, found in index.items()}
+
+    @cached_property
+    def _lines_by_number(self) -> dict[str, Line]:
+        return {line.number: line for line in self.lines}
+
+    @cached_property
+    def _resource_people(self) -> dict[str, tuple[str, ...]]:
+        index: dict[str, list[str]] = {}
+        for member in self.roster.values():
+            if member.school and is_resource_role(member.role):
+                index.setdefault(member.school, []).append(member.number)
+        return {school: tuple(numbers) for school, numbers in index.items()}
+
     def contact_by_number(self, number: str) -> list[Contact]:
-        return [c for c in self.contacts.values() if c.number == number]
+        return list(self._contacts_by_number.get(number, ()))
 
     def line(self, number: str) -> Line | None:
-        return next((line for line in self.lines if line.number == number), None)
+        return self._lines_by_number.get(number)
+
+    def resource_people(self, school_id: str | None) -> tuple[str, ...]:
+        """The school's designated immigration resource people (roster role "immigration resource")."""
+        return self._resource_people.get(school_id or "", ())
 
     def line_of_kind(self, kind: str) -> Line | None:
         return next((line for line in self.lines if line.kind == kind), None)
@@ -233,18 +263,23 @@ class Directory:
 
     districts: tuple[District, ...]
 
-    def by_number(self, number: str) -> tuple[District, Line] | None:
+    @cached_property
+    def _by_number(self) -> dict[str, tuple[District, Line]]:
+        index: dict[str, tuple[District, Line]] = {}
         for district in self.districts:
-            line = district.line(number)
-            if line:
-                return district, line
-        return None
+            for line in district.lines:
+                index.setdefault(line.number, (district, line))
+        return index
+
+    @cached_property
+    def _by_id(self) -> dict[str, District]:
+        return {district.id: district for district in self.districts}
+
+    def by_number(self, number: str) -> tuple[District, Line] | None:
+        return self._by_number.get(number)
 
     def get(self, district_id: str) -> District:
-        for district in self.districts:
-            if district.id == district_id:
-                return district
-        raise KeyError(district_id)
+        return self._by_id[district_id]
 
     @property
     def single(self) -> District:
@@ -254,12 +289,26 @@ class Directory:
 class _Reader:
     """Walks one district file, collecting problems that name the file and the key."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, cache: ParseCache | None = None, digest: str = ""):
         self.path = path
         self.problems: list[Problem] = []
+        # The E.164 form of each number written in this file ("" for an invalid one), from the parse
+        # cache when the file is unchanged: phonenumbers is most of the cost of a large inline roster.
+        self.cache, self.digest = cache or cache_for(None), digest
+        self.numbers: dict[str, str] | None = None
+        self.numbers_region = ""
+        self.new_numbers = False
 
     def problem(self, key: str, message: str, fix: str = "") -> None:
         self.problems.append(Problem(str(self.path), key, message, fix))
+
+    def problem_in(self, file: Path, key: str, message: str, fix: str = "") -> None:
+        """A problem in a file the district file references (a roster or school CSV)."""
+        self.problems.append(Problem(str(file), key, message, fix))
+
+    def warn(self, key: str, message: str, fix: str = "") -> None:
+        """Printed by `hotline check`; the hotline still starts."""
+        self.problems.append(Problem(str(self.path), key, message, fix, warning=True))
 
     def mapping(self, data: Any, key: str, required: bool = True) -> dict:
         if data is None and not required:
@@ -282,12 +331,27 @@ class _Reader:
         return str(value).strip()
 
     def number(self, value: Any, key: str, region: str) -> str | None:
-        try:
-            return to_e164(value, region)
-        except InvalidNumber:
+        if self.numbers is None or region != self.numbers_region:
+            stored = self.cache.get("numbers", self.digest, region) if self.digest else None
+            self.numbers, self.numbers_region = (stored if isinstance(stored, dict) else {}), region
+        text = str(value)
+        found = self.numbers.get(text)
+        if found is None:
+            try:
+                found = to_e164(value, region)
+            except InvalidNumber:
+                found = ""
+            self.numbers[text] = found
+            self.new_numbers = True
+        if not found:
             self.problem(key, f"{value!r} is not a valid phone number",
                          "write it in international form, e.g. +13035550100")
             return None
+        return found
+
+    def save_numbers(self) -> None:
+        if self.new_numbers and self.digest and self.numbers is not None:
+            self.cache.put("numbers", self.digest, self.numbers_region, self.numbers)
 
     def one_of(self, value: Any, key: str, known: Iterable[str], what: str) -> str | None:
         """``value`` if it names one of ``known`` (or is None); else a problem, and None."""
@@ -333,7 +397,8 @@ def _hours(reader: _Reader, data: Any, key: str) -> OfficeHours:
                 try:
                     closed.add(item if isinstance(item, dt.date) else dt.date.fromisoformat(str(item)))
                 except ValueError:
-                    reader.problem(f"{key}.closed", f"{item!r} is not a date", "write dates as 2026-12-25")
+                    reader.problem(f"{key}.closed", f"{str(item)!r} is not a date (year-month-day)",
+                                   "write a real date as 2026-12-25")
             continue
         days = {"weekdays": range(5), "weekend": range(5, 7), "daily": range(7)}.get(day_key)
         if days is None:
@@ -355,11 +420,21 @@ def _hours(reader: _Reader, data: Any, key: str) -> OfficeHours:
                 reader.problem(f"{key}.{day_key}", f"{text!r} is not a time range", 'write e.g. "07:30-17:00"')
                 continue
             for day in days:
-                weekly.setdefault(day, []).append((start, end))
+                if start < end:
+                    weekly.setdefault(day, []).append((start, end))
+                elif start > end:
+                    # An overnight range ("18:00-07:00"): open from the start to midnight, and on the
+                    # next day from midnight to the end. ("00:00-00:00" is a day with no hours.)
+                    weekly.setdefault(day, []).append((start, dt.time.max))
+                    if end > dt.time(0, 0):
+                        weekly.setdefault((day + 1) % 7, []).append((dt.time(0, 0), end))
     return OfficeHours({d: tuple(r) for d, r in weekly.items()}, frozenset(closed))
 
 
-def _tiers(reader: _Reader, data: Any, key: str, contacts: dict[str, Contact], default_wait: float) -> tuple[Tier, ...]:
+def _tiers(reader: _Reader, data: Any, key: str, contacts: dict[str, Contact], default_wait: float,
+           reported: frozenset[str] = frozenset()) -> tuple[Tier, ...]:
+    """The tiers under ``key``. A contact in ``reported`` is defined but already has a problem of its own
+    (a bad number): naming it again in every tier would only bury the real mistake."""
     if data is None:
         return ()
     if not isinstance(data, list) or not data:
@@ -370,10 +445,14 @@ def _tiers(reader: _Reader, data: Any, key: str, contacts: dict[str, Contact], d
         tier_key = f"{key}[{index}]"
         item = reader.mapping(item, tier_key)
         notify = []
+        skipped = False
         for entry in item.get("notify") or []:
             parts = str(entry).split()
             contact_id = parts[0] if parts else ""
             channel = parts[1] if len(parts) > 1 else "sms"
+            if contact_id in reported:
+                skipped = True
+                continue
             if contact_id not in contacts:
                 reader.problem(f"{tier_key}.notify", f"{contact_id!r} is not a contact",
                                f"use one of: {', '.join(contacts) or '(no contacts defined)'}")
@@ -383,7 +462,7 @@ def _tiers(reader: _Reader, data: Any, key: str, contacts: dict[str, Contact], d
                                'write e.g. "legal_office sms"')
                 continue
             notify.append(Notify(contact_id, channel))
-        if not notify:
+        if not notify and not skipped:
             reader.problem(f"{tier_key}.notify", "names nobody", 'list contacts, e.g. ["legal_office sms"]')
         tiers.append(Tier(tuple(notify), reader.duration(item.get("wait"), f"{tier_key}.wait", default_wait)))
     return tuple(tiers)
@@ -417,19 +496,61 @@ def _recording_line(reader: _Reader, data: Any, region: str, path: Path) -> Reco
     return RecordingLine(number, pin, folder) if number else None
 
 
-def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District | None, list[Problem]]:
-    """Read one district file. Returns the district (None when it cannot be used) and its problems."""
-    reader = _Reader(path)
+def _csv_path(reader: _Reader, root: dict, key: str) -> Path | None:
+    """The CSV file ``key`` names, relative to the district file (None when it names none)."""
+    value = root.get(key)
+    if not value:
+        return None
+    file = (reader.path.parent / str(value)).resolve()
+    if not file.is_file():
+        reader.problem(key, f"{file} is not a file", f"give a CSV file relative to the district file "
+                       f"(`hotline {'roster' if key == 'roster_csv' else 'schools'} import` writes one)")
+        return None
+    return file
+
+
+def _csv_rows(reader: _Reader, file: Path, key: str, region: str, read) -> list:
     try:
-        raw = read_yaml(path)
+        table = read(file, region, reader.cache)
     except OSError as exc:
+        reader.problem(key, f"{file} cannot be read: {exc.strerror}", "check the file's permissions")
+        return []
+    if table.error:
+        reader.problem_in(file, "(header)", table.error, table.fix)
+    for rejected in table.rejected:
+        reader.problem_in(file, f"line {rejected.line}", rejected.reason, rejected.fix)
+    return table.rows
+
+
+def load_district(path: Path, known_languages: Iterable[str],
+                  cache: ParseCache | None = None) -> tuple[District | None, list[Problem]]:
+    """Read one district file. Returns the district (None when it cannot be used) and its problems.
+    ``cache``: where parsed numbers and CSV rows are kept between loads (default: this process)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        reader = _Reader(path, cache)
         reader.problem("(file)", f"cannot be read: {exc.strerror}", "check HOTLINE_DISTRICT")
+        return None, reader.problems
+    reader = _Reader(path, cache, content_hash(data))
+    try:
+        raw = parse_district_yaml(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        reader.problem("(file)", "is not UTF-8 text", "save it as UTF-8")
         return None, reader.problems
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
         reader.problem(where, f"is not valid YAML: {getattr(exc, 'problem', exc)}", "fix the indentation or quoting")
         return None, reader.problems
+    try:
+        return _read_district(reader, path, raw, known_languages)
+    finally:
+        reader.save_numbers()
+
+
+def _read_district(reader: _Reader, path: Path, raw: Any,
+                   known_languages: Iterable[str]) -> tuple[District | None, list[Problem]]:
     root = reader.mapping(raw, "(file)")
     info = reader.mapping(root.get("district"), "district")
 
@@ -477,6 +598,8 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
                     for k, v in reader.mapping(root.get("office_hours"), "office_hours", required=False).items()}
 
     contacts: dict[str, Contact] = {}
+    unusable: set[str] = set()       # contacts defined with a bad number: reported once, not in every tier
+    unusable_roles: set[str] = set()
     for contact_id, item in reader.mapping(root.get("contacts"), "contacts").items():
         key = f"contacts.{contact_id}"
         item = reader.mapping(item, key)
@@ -487,12 +610,23 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         if number is None and item.get("number") is None:
             reader.problem(f"{key}.number", "is missing", "add the contact's phone number, e.g. +13035550110")
         hours = reader.one_of(item.get("hours"), f"{key}.hours", office_hours, "office_hours")
+        if not number:
+            unusable.add(str(contact_id))
+            unusable_roles.add(str(role))
         if number:
             contacts[str(contact_id)] = Contact(str(contact_id), reader.text(item, "name", key, default=str(contact_id)),
                                                 number, role, hours)
-    if not any(c.role == "legal" for c in contacts.values()):
+    if not any(c.role == "legal" for c in contacts.values()) and "legal" not in unusable_roles:
         reader.problem("contacts", "has no legal contact (role: legal)",
                        "add the legal office: contacts: {legal_office: {name: ..., number: ..., role: legal}}")
+    # Without these roles the family line still works, but what was meant for them reaches the legal
+    # office (office_notice.py, the family line's help number): legal, but a district should know.
+    for role, what in (("civil_rights", "families' concerns (discrimination, harassment) go to the legal office"),
+                       ("liaison", "families' call-back requests and voicemails go to the legal office, and the "
+                                   "family line never offers to connect a person")):
+        if not any(c.role == role for c in contacts.values()) and role not in unusable_roles:
+            reader.warn("contacts", f"has no {role} contact (role: {role}): {what}",
+                        f"add one, e.g. contacts: {{{role}: {{name: ..., number: ..., role: {role}}}}}")
 
     roster: dict[str, StaffMember] = {}
     schools: dict[str, School] = {}
@@ -503,6 +637,14 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         leader = reader.number(item["leader"], f"{key}.leader", region) if item.get("leader") else None
         schools[str(school_id)] = School(str(school_id), reader.text(item, "name", key, default=str(school_id)),
                                          office, leader)
+    schools_file = _csv_path(reader, root, "schools_csv")
+    if schools_file:
+        for row in _csv_rows(reader, schools_file, "schools_csv", region, read_schools):
+            if row.id in schools:
+                reader.problem_in(schools_file, f"line {row.line}", f"school {row.id!r} is also in the district file",
+                                  "list each school in one place")
+                continue
+            schools[row.id] = School(row.id, row.name, row.office, row.leader)
     for raw_number, item in reader.mapping(root.get("roster"), "roster", required=False).items():
         key = f"roster.{raw_number}"
         number = reader.number(raw_number, key, region)
@@ -513,6 +655,18 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
                 reader.problem(key, "is listed twice in the roster", "keep one entry per number")
             roster[number] = StaffMember(number, reader.text(item, "name", key, default="Staff"),
                                          reader.text(item, "role", key, required=False, default="staff"), school)
+    roster_file = _csv_path(reader, root, "roster_csv")
+    if roster_file:
+        for row in _csv_rows(reader, roster_file, "roster_csv", region, read_staff):
+            if row.school and row.school not in schools:
+                reader.problem_in(roster_file, f"line {row.line}", f"school {row.school!r} is not in schools",
+                                  f"use a school id: {', '.join(list(schools)[:8]) or '(define schools first)'}")
+                continue
+            if row.phone in roster:
+                reader.problem_in(roster_file, f"line {row.line}", f"{row.phone} is also in the district file's roster",
+                                  "list each staff number in one place")
+                continue
+            roster[row.phone] = StaffMember(row.phone, row.name, row.role, row.school)
     for school in schools.values():
         if school.leader and school.leader not in roster:
             reader.problem(f"schools.{school.id}.leader", "is not a number in the roster",
@@ -543,7 +697,7 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
 
     escalation = reader.mapping(root.get("escalation"), "escalation", required=False)
     default_wait = reader.duration(escalation.get("wait"), "escalation.wait", 180.0)
-    tiers = _tiers(reader, escalation.get("tiers"), "escalation.tiers", contacts, default_wait)
+    tiers = _tiers(reader, escalation.get("tiers"), "escalation.tiers", contacts, default_wait, frozenset(unusable))
     if not tiers:
         # The issue's default: legal and safety at once; after the wait, a call to both and backup counsel.
         legal = [c.id for c in contacts.values() if c.role == "legal"][:1]
@@ -555,14 +709,15 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         third = tuple(Notify(c, ch) for c in designee for ch in CHANNELS)
         tiers = tuple(Tier(n, default_wait) for n in (first, second, third) if n)
     after_hours = _tiers(reader, escalation.get("after_hours_tiers"), "escalation.after_hours_tiers", contacts,
-                         default_wait)
+                         default_wait, frozenset(unusable))
     rounds = escalation.get("rounds", 2)
     if not isinstance(rounds, int) or isinstance(rounds, bool) or not 1 <= rounds <= 10:
         reader.problem("escalation.rounds", f"{rounds!r} should be a whole number from 1 to 10",
                        "how many times the tiers repeat before the reporter is told nobody answered")
         rounds = 2
     drill_contacts = escalation.get("drill_contacts") or [c.id for c in contacts.values() if c.role == "legal"][:1]
-    drill_contacts = [reader.one_of(c, "escalation.drill_contacts", contacts, "contacts") for c in drill_contacts]
+    drill_contacts = [reader.one_of(c, "escalation.drill_contacts", contacts, "contacts") for c in drill_contacts
+                      if str(c) not in unusable]
     policy = EscalationPolicy(tiers, after_hours, rounds, tuple(c for c in drill_contacts if c),
                               bool(escalation.get("tell_school_leader", True)))
 
@@ -619,6 +774,7 @@ def load_district(path: Path, known_languages: Iterable[str]) -> tuple[District 
         retention=retention, resources=tuple(resources), source=path,
         flows_dir=flows_dir, messages_dir=messages_dir, referral=referral, contact_updates=contact_updates,
         recording_line=recording_line, staff_code_limit=staff_code_limit, require_attested_caller_id=require_attested,
+        roster_csv=roster_file, schools_csv=schools_file,
     ), reader.problems
 
 
@@ -628,7 +784,8 @@ def district_files(path: Path) -> list[Path]:
     return [path]
 
 
-def read_directory(path: Path, known_languages: Iterable[str]) -> tuple[Directory, list[Problem]]:
+def read_directory(path: Path, known_languages: Iterable[str],
+                   cache: ParseCache | None = None) -> tuple[Directory, list[Problem]]:
     """All districts under ``path`` (a file or a folder) and every problem found in them."""
     known = list(known_languages)
     problems: list[Problem] = []
@@ -638,7 +795,7 @@ def read_directory(path: Path, known_languages: Iterable[str]) -> tuple[Director
     districts: list[District] = []
     owner_of_number: dict[str, str] = {}
     for file in files:
-        district, found = load_district(file, known)
+        district, found = load_district(file, known, cache)
         problems.extend(found)
         if district is None:
             continue

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify
 from rq import Worker
 
 from .incidents.reconciler import heartbeat
+from .redis_urls import describe
 
 bp = Blueprint("health", __name__)
 
@@ -40,6 +41,10 @@ def healthz():
     except (redis.RedisError, OSError) as exc:
         report["error"] = type(exc).__name__
     healthy = report["redis"] and report.get("workers", 0) > 0
+    # The configuration generation this process serves, and why its last reload was refused if it was.
+    report["config"] = services.reloader.report()
+    # Which Redis this process uses (plain, TLS, Sentinel; a password or not): never the password.
+    report["redis_connection"] = describe(services.settings.redis_url, services.settings.redis_tls)
     report["ok"] = healthy
     return jsonify(report), 200 if healthy else 503
 

@@ -7,6 +7,7 @@ Jobs are module-level functions taking primitives (RQ's rule); they reach these 
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,7 +29,10 @@ from .lines import LineTable, load_lines
 from .messages import Catalogs, load_catalogs
 from .office_requests import RequestStore
 from .outbound import Outbound
+from .parse_cache import cache_for
 from .problems import ConfigError, Problem
+from .redis_urls import open_redis
+from .reload import Reloader
 from .sessions import SessionStore
 from .settings import Settings, settings_from_env
 from .store import connect
@@ -69,7 +73,10 @@ def content_for_dirs(flows_dir: Path | None, messages_dir: Path | None) -> Conte
 def check_configuration(settings: Settings) -> tuple[Directory, list[Problem]]:
     """Every problem in the district files, the flows and the catalogs they use."""
     base = content_for_dirs(None, None)
-    directory, problems = read_directory(settings.district_path, base.catalogs.codes)
+    # Parsed numbers and CSV rows are kept under var/cache: a start or reload with unchanged files
+    # does not parse them again (parse_cache.py).
+    directory, problems = read_directory(settings.district_path, base.catalogs.codes,
+                                         cache_for(settings.var_dir / "cache" / "districts"))
     problems = list(problems) + list(base.problems)
     for district in directory.districts:
         if district.flows_dir or district.messages_dir:
@@ -98,16 +105,41 @@ class Services:
     def content(self, district: District) -> Content:
         return content_for_dirs(district.flows_dir, district.messages_dir)
 
+    def validate_configuration(self) -> list[Problem]:
+        """Every problem the district files have now (they are read again; nothing changes here)."""
+        directory, problems = check_configuration(self.settings)
+        if not directory.districts and not any(not p.warning for p in problems):
+            problems.append(Problem(str(self.settings.district_path), "(file)", "defines no district",
+                                    "see docs/districts.md"))
+        return problems
+
+    def reload(self) -> list[Problem]:
+        """Read the district files again and use them, unless they have a problem: then the current
+        configuration stays and the problems are returned (reload.py)."""
+        directory, problems = check_configuration(self.settings)
+        errors = [p for p in problems if not p.warning]
+        if errors or not directory.districts:
+            return errors or [Problem(str(self.settings.district_path), "(file)", "defines no district",
+                                      "see docs/districts.md")]
+        self.directory = directory      # one assignment: a request in flight keeps the one it read
+        settle_heap(self.settings)
+        return problems
+
+    @cached_property
+    def reloader(self) -> Reloader:
+        return Reloader(self)
+
     @cached_property
     def redis(self) -> redis.Redis:
         if not self.settings.redis_url:
             raise RuntimeError("REDIS_URL is not set (hotline serve starts an embedded Redis and sets it)")
-        return connect(self.settings.redis_url)
+        return connect(self.settings.redis_url, self.settings.redis_tls)
 
     @cached_property
     def rq_redis(self) -> redis.Redis:
         # RQ stores pickled jobs: its connection must not decode responses.
-        return redis.Redis.from_url(self.settings.redis_url, socket_timeout=5, socket_connect_timeout=0.5)
+        return open_redis(self.settings.redis_url, decode=False, tls=self.settings.redis_tls, socket_timeout=5,
+                          socket_connect_timeout=0.5)
 
     @cached_property
     def queue(self) -> Queue:
@@ -149,6 +181,17 @@ class Services:
     def url(self, path: str) -> str | None:
         """An absolute URL Twilio can call, when the public URL is known."""
         return f"{self.settings.public_url}{path}" if self.settings.public_url else None
+
+
+def settle_heap(settings: Settings) -> None:
+    """Move everything built so far (a large district's thousands of roster entries, flows, catalogs)
+    out of the garbage collector's way. Python's full collections walk every tracked object: with a
+    10,000-number roster each request paid for it (benchmarks/scale.py: /sms p50 1.4-2x the demo's
+    before, equal after). Not in tests, which build hundreds of apps in one process: frozen cycles
+    are never collected."""
+    if settings.environment != "test":
+        gc.collect()
+        gc.freeze()
 
 
 _current: Services | None = None

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from .content import demo_district
 from .problems import ConfigError, Problem
+from .redis_urls import SENTINEL_SCHEMES, VERIFY_MODES, BadRedisURL, RedisTLS, parse_sentinel
 
 ENVIRONMENTS = ("production", "development", "test")
 MIN_ADMIN_PASSWORD = 12   # characters; the dashboard shows every incident and family request
@@ -53,6 +54,8 @@ class Settings:
     oidc_label: str = "single sign-on"
     # issue 13: the web phone simulator with a live Twilio account (only `hotline serve --sim-live`).
     sim_live: bool = False
+    # Certificate settings for a rediss:// REDIS_URL (redis_urls.py).
+    redis_tls: RedisTLS = field(default_factory=RedisTLS)
 
     @property
     def dry_run(self) -> bool:
@@ -120,6 +123,33 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> 
         problems.append(Problem("environment", "HOTLINE_PUBLIC_URL", f"{public_url!r} is not a URL",
                                 "give the URL Twilio calls, e.g. https://hotline.example.org"))
 
+    redis_url = get("REDIS_URL")
+    scheme = redis_url.split("://", 1)[0].lower() if redis_url and "://" in redis_url else ""
+    if redis_url and scheme not in ("redis", "rediss", "unix", *SENTINEL_SCHEMES):
+        problems.append(Problem("environment", "REDIS_URL", f"{scheme or redis_url!r} is not a Redis URL scheme",
+                                "write redis://host:6379/0, rediss://... (TLS) or "
+                                "redis+sentinel://host1:26379,host2:26379/mymaster (docs/operations.md)"))
+    elif scheme in SENTINEL_SCHEMES:
+        try:
+            parse_sentinel(redis_url)
+        except BadRedisURL as exc:
+            problems.append(Problem("environment", "REDIS_URL", f"the Sentinel URL {exc}",
+                                    "write redis+sentinel://[:password@]host1:26379,host2:26379/<master name>[/db]"))
+    verify = (get("HOTLINE_REDIS_VERIFY") or "required").lower()
+    if verify not in VERIFY_MODES:
+        problems.append(Problem("environment", "HOTLINE_REDIS_VERIFY", f"{verify!r} is not known",
+                                f"use one of {', '.join(VERIFY_MODES)}"))
+        verify = "required"
+    tls_files = {}
+    for name in ("HOTLINE_REDIS_CA_CERTS", "HOTLINE_REDIS_CERTFILE", "HOTLINE_REDIS_KEYFILE"):
+        value = get(name)
+        if value and not Path(value).is_file():
+            problems.append(Problem("environment", name, f"{value} is not a file",
+                                    "give the path of the PEM file your Redis provider gave you"))
+        tls_files[name] = value
+    redis_tls = RedisTLS(tls_files["HOTLINE_REDIS_CA_CERTS"], tls_files["HOTLINE_REDIS_CERTFILE"],
+                         tls_files["HOTLINE_REDIS_KEYFILE"], verify)
+
     password_hash = get("HOTLINE_ADMIN_PASSWORD_HASH")
     plain_password = get("HOTLINE_ADMIN_PASSWORD")
     if not password_hash and plain_password and environment == "production" and \
@@ -147,7 +177,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> 
 
     settings = Settings(
         environment=environment if environment in ENVIRONMENTS else "production",
-        redis_url=get("REDIS_URL"),
+        redis_url=redis_url,
         district_path=Path(get("HOTLINE_DISTRICT")) if get("HOTLINE_DISTRICT") else demo_district(),
         twilio_account_sid=sid,
         twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
@@ -167,6 +197,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides) -> 
         oidc_client_id=get("HOTLINE_OIDC_CLIENT_ID"),
         oidc_client_secret=get("HOTLINE_OIDC_CLIENT_SECRET"),
         oidc_label=get("HOTLINE_OIDC_LABEL") or "single sign-on",
+        redis_tls=redis_tls,
     )
     if problems:
         raise ConfigError(problems)
@@ -185,3 +216,23 @@ def local_secret(var_dir: Path, name: str) -> tuple[str, Path]:
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value, path
+
+
+SERVE_REDIS_FILE = "serve-redis-url"
+
+
+def write_serve_redis_url(var_dir: Path, url: str) -> Path:
+    """``hotline serve`` leaves its Redis URL here so that `hotline outbox` and the other commands run
+    in a second terminal find it without REDIS_URL (the embedded Redis's port changes every run)."""
+    path = var_dir / SERVE_REDIS_FILE
+    var_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(url + "\n")
+    return path
+
+
+def serve_redis_url(var_dir: Path) -> str | None:
+    """The Redis URL of the `hotline serve` running in this folder, if one left it."""
+    path = var_dir / SERVE_REDIS_FILE
+    return (path.read_text().strip() or None) if path.exists() else None

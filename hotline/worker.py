@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import time
 
-import redis
 from rq import Queue, Worker
 from rq.cron import CronScheduler
 
 from . import jobs
-from .services import QUEUE_NAME, Services, install
+from .redis_urls import open_redis
+from .services import QUEUE_NAME, Services, install, settle_heap
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,19 @@ PURGE_INTERVAL = 3600
 
 
 class HotlineWorker(Worker):
+    reloader = None            # set by make_worker: the process's reload.Reloader
+    hangup = None              # a threading.Event set by SIGHUP
+
+    def execute_job(self, job, queue):
+        # Before the fork: the work horse inherits whatever configuration the parent holds.
+        if self.reloader is not None:
+            if self.hangup is not None and self.hangup.is_set():
+                self.hangup.clear()
+                self.reloader.reload()
+            else:
+                self.reloader.maybe_reload()
+        return super().execute_job(job, queue)
+
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         if job.timeout and job.timeout > 0:
             remaining = job.timeout - working_time
@@ -49,14 +63,25 @@ class HotlineWorker(Worker):
 def make_worker(services: Services, name: str | None = None) -> HotlineWorker:
     # Its own connection: RQ sizes its socket timeout for the blocking dequeue, which a connection
     # shared with the cron thread (short timeouts, made first) would not have.
-    connection = redis.Redis.from_url(services.settings.redis_url)
-    return HotlineWorker(
+    connection = open_redis(services.settings.redis_url, decode=False, tls=services.settings.redis_tls)
+    worker = HotlineWorker(
         [Queue(QUEUE_NAME, connection=connection)], connection=connection, name=name,
         job_monitoring_interval=JOB_MONITORING_INTERVAL, maintenance_interval=MAINTENANCE_INTERVAL,
         worker_ttl=WORKER_TTL,
         # Job descriptions carry arguments; never log them (privacy: no phone numbers in logs).
         log_job_description=False,
     )
+    worker.reloader = services.reloader
+    worker.hangup = _hangup
+    return worker
+
+
+# SIGHUP asks this worker to read the district files again before its next job (reload.py).
+_hangup = threading.Event()
+
+
+def _on_hangup(signum, frame) -> None:
+    _hangup.set()
 
 
 def start_cron(services: Services, stop: threading.Event) -> threading.Thread:
@@ -85,15 +110,19 @@ def prepare(services: Services) -> None:
     district files, flows and catalogs), the job modules and the twilio client. Without this
     each job rebuilt them: ~240 ms a job instead of ~30 (benchmarks/README.md)."""
     install(services)
+    services.reloader.start()
     for district in services.directory.districts:
         services.content(district)
     if not services.settings.dry_run:
         services.outbound.client.api.v2010.account.messages  # noqa: B018 — loads the client's modules
+    settle_heap(services.settings)
 
 
 def run_worker(services: Services, with_scheduler: bool = True, burst: bool = False) -> None:
     """Run until asked to stop; a worker that quits on a Redis error is started again."""
     prepare(services)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, _on_hangup)
     stop = threading.Event()
     if not burst:
         start_cron(services, stop)

@@ -608,3 +608,40 @@ def test_a_recording_is_fetched_with_the_twilio_client_and_its_media_with_creden
     assert missing.value.status == 404
     fake.reset()
     assert requests.get(made["url"] + ".mp3", auth=(fake.account_sid, fake.auth_token), timeout=5).status_code == 404
+
+
+# --- IncomingPhoneNumbers (issue 15: `hotline twilio setup`) ---------------------------------
+
+
+def test_incoming_numbers_list_filter_fetch_and_update(fake, client):
+    staff = fake.add_number("+13035550100", sms_url="https://old.example/sms")
+    fake.add_number("+13035550101")
+    assert [n.phone_number for n in client.incoming_phone_numbers.list()] == ["+13035550100", "+13035550101"]
+    assert [n.sid for n in client.incoming_phone_numbers.list(phone_number="+13035550100")] == [staff]
+    assert [n.phone_number for n in client.incoming_phone_numbers.list(phone_number="555010*")] == \
+        ["+13035550100", "+13035550101"], "partial numbers and '*' match as at Twilio"
+    assert client.incoming_phone_numbers.list(phone_number="+16125550100") == []
+    fetched = client.incoming_phone_numbers(staff).fetch()
+    assert (fetched.sms_url, fetched.sms_method, fetched.capabilities["sms"]) == ("https://old.example/sms", "POST", True)
+    updated = client.incoming_phone_numbers(staff).update(sms_url="https://new.example/sms", voice_method="get",
+                                                          voice_fallback_url="https://new.example/voice")
+    assert (updated.sms_url, updated.voice_method, updated.voice_fallback_url) == \
+        ("https://new.example/sms", "GET", "https://new.example/voice")
+    assert fake.incoming_numbers[0]["sms_url"] == "https://new.example/sms"
+
+
+def test_incoming_number_updates_are_checked_like_twilio(fake, client):
+    sid = fake.add_number("+13035550100")
+    with pytest.raises(TwilioRestException) as bad_url:
+        client.incoming_phone_numbers(sid).update(sms_url="not a url")
+    assert bad_url.value.code == 11100
+    with pytest.raises(TwilioRestException) as bad_mode:
+        client.incoming_phone_numbers(sid).update(voice_receive_mode="pager")
+    assert bad_mode.value.code == 70002
+    response = requests.post(f"{fake.base_url}/2010-04-01/Accounts/{fake.account_sid}/IncomingPhoneNumbers/{sid}.json",
+                             data={"SmsUrll": "https://x.example/sms"}, auth=(fake.account_sid, fake.auth_token),
+                             timeout=5)
+    assert response.status_code == 400 and "Did you mean 'SmsUrl'?" in response.json()["message"]
+    with pytest.raises(TwilioRestException) as missing:
+        client.incoming_phone_numbers("PN" + "0" * 32).fetch()
+    assert missing.value.status == 404

@@ -145,11 +145,21 @@ def test_hotline_serve_starts_everything_and_stops_cleanly(tmp_path):
             (tmp_path / "var" / "redis" / "appendonlydir").exists()
         children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
         assert len(children) >= 2, "redis-server and the worker run as children of hotline serve"
+        # A second terminal, as the README has it: no REDIS_URL, yet `hotline outbox` finds serve's Redis.
+        script = tmp_path / "ice.txt"
+        script.write_text("ICE\n/waitfor ICE AT SCHOOL\n")
+        subprocess.run([sys.executable, "-m", "hotline", "sim", "--url", f"http://127.0.0.1:{port}", "--script",
+                        str(script)], env=env, check=True, capture_output=True, timeout=60)
+        outbox = subprocess.run([sys.executable, "-m", "hotline", "outbox"], env=env, capture_output=True, text=True,
+                                timeout=30)
+        assert outbox.returncode == 0, outbox.stderr
+        assert "+13035550100 -> +13035550110: ICE AT SCHOOL" in outbox.stdout
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
         assert process.returncode == 0, output
         assert "Stopped." in output
         assert "admin@localhost (district administrator)" in output, "the banner says how to sign in"
+        assert not (tmp_path / "var" / "serve-redis-url").exists(), "a stopped serve leaves no URL to find"
     finally:
         if process.poll() is None:
             process.kill()

@@ -14,6 +14,15 @@ from . import ledger
 from .records import Incident
 
 LEADER = "school_leader"        # the pseudo-contact id of the reporter's school leader
+# Pseudo-contact ids "resource_person:<n>": the n-th immigration resource person of the reporter's
+# school, told once like the leader; their numbers are snapshotted on the incident.
+RESOURCE_PERSON = "resource_person:"
+
+
+def informed_only(contact_id: str) -> bool:
+    """Told for their information (the school leader, resource people): not a tier, never retried
+    by another channel, never a contact who may act on the incident, told even when it was taken."""
+    return contact_id == LEADER or contact_id.startswith(RESOURCE_PERSON)
 
 
 def ledger_key(incident: Incident) -> str:
@@ -32,6 +41,8 @@ def parse_field(field: str) -> tuple[str, str, int, int]:
 def contact_name(district: District, contact_id: str) -> str:
     if contact_id == LEADER:
         return "school leader"
+    if contact_id.startswith(RESOURCE_PERSON):
+        return "immigration resource person"
     contact = district.contacts.get(contact_id)
     return contact.name if contact else contact_id
 
@@ -39,6 +50,10 @@ def contact_name(district: District, contact_id: str) -> str:
 def contact_number(district: District, incident: Incident, contact_id: str) -> str | None:
     if contact_id == LEADER:
         return incident.policy.get("leader")
+    if contact_id.startswith(RESOURCE_PERSON):
+        people = incident.policy.get("resource_people") or []
+        index = contact_id[len(RESOURCE_PERSON):]
+        return people[int(index)] if index.isdigit() and int(index) < len(people) else None
     contact = district.contacts.get(contact_id)
     return contact.number if contact else None
 
@@ -51,15 +66,15 @@ class Reached:
 
 
 def reached(store: redis.Redis, district: District, incident: Incident) -> list[Reached]:
-    """Every contact (not the school leader) that a send of this incident got through to, in the
-    order they were reached."""
+    """Every contact (not those told for their information: the school leader, resource people)
+    that a send of this incident got through to, in the order they were reached."""
     found: dict[str, Reached] = {}
     sent = sorted(((entry.at, field) for field, entry in ledger.entries(store, ledger_key(incident)).items()
                    if entry.status == "sent"))
     for _, field in sent:
         contact_id = parse_field(field)[0]
         number = contact_number(district, incident, contact_id)
-        if contact_id != LEADER and number and contact_id not in found:
+        if not informed_only(contact_id) and number and contact_id not in found:
             found[contact_id] = Reached(contact_id, contact_name(district, contact_id), number)
     return list(found.values())
 

@@ -22,13 +22,18 @@ from ..outbound import SendResult
 from ..services import Services
 from ..store import key
 from . import documents, ledger, notices
-from .contacts import LEADER, contact_name, contact_number, delivery_field, ledger_key, parse_field
+from .contacts import (LEADER, RESOURCE_PERSON, contact_name, contact_number, delivery_field, informed_only,
+                       ledger_key, parse_field)
 from .notices import tell_reporter
 from .records import Incident
 
 log = logging.getLogger(__name__)
 
 NUMBER_INVALID = {21211, 21214, 21612, 21614, 30005}   # no channel will reach this number
+
+
+def _resource_people(district: District, reporter_school: str | None, reporter: str, leader: str | None) -> list[str]:
+    return [n for n in district.resource_people(reporter_school) if n not in (reporter, leader)]
 
 
 def snapshot_policy(district: District, drill: bool, reporter_school: str | None, reporter: str,
@@ -48,7 +53,8 @@ def snapshot_policy(district: District, drill: bool, reporter_school: str | None
                                if [c.id, "sms"] not in tiers[0]["notify"]]
     leader = district.school_leader(reporter_school) if policy.tell_school_leader else None
     return {"tiers": tiers, "rounds": policy.rounds, "legal_open": legal_open,
-            "leader": leader if leader and leader != reporter else None}
+            "leader": leader if leader and leader != reporter else None,
+            "resource_people": _resource_people(district, reporter_school, reporter, leader)}
 
 
 def _next(incident: Incident, tier: int, round_: int) -> tuple[int, int] | None:
@@ -106,6 +112,11 @@ def run_tier(services: Services, district_id: str, incident_id: str, tier: int, 
     if (tier, round_) == (0, 0) and incident.policy.get("leader"):
         # The school leader is told too, after the people who can act.
         queueing.enqueue(services, "deliver", district_id, incident_id, LEADER, "sms", 0, 0)
+    if (tier, round_) == (0, 0):
+        # The school's immigration resource people (000: "designated immigration resource people,
+        # at each site") are told too, for their information.
+        for index, _number in enumerate(incident.policy.get("resource_people") or ()):
+            queueing.enqueue(services, "deliver", district_id, incident_id, f"{RESOURCE_PERSON}{index}", "sms", 0, 0)
     following = _next(incident, tier, round_)
     wait = float(tiers[tier]["wait"])
     due = services.clock() + wait
@@ -139,7 +150,7 @@ def deliver(services: Services, district_id: str, incident_id: str, contact_id: 
     district = services.directory.get(district_id)
     field = delivery_field(contact_id, channel, tier, round_)
     book = ledger_key(incident)
-    if not incident.escalating and contact_id != LEADER:
+    if not incident.escalating and not informed_only(contact_id):
         entry = ledger.read(services.redis, book, field)
         if entry is None or entry.status == "queued":
             ledger.write(services.redis, book, field, ledger.Entry("skipped", services.clock(),
@@ -151,7 +162,7 @@ def deliver(services: Services, district_id: str, incident_id: str, contact_id: 
         return "no number"
     name = contact_name(district, contact_id)
 
-    message = "escalation.leader" if contact_id == LEADER else "escalation.sms"
+    message = "escalation.leader" if informed_only(contact_id) else "escalation.sms"
     body = notices.render_for_contacts(services, district, incident, message) if channel == "sms" else None
     url = services.url(f"/voice/escalation?district={district_id}&incident={incident_id}&contact={contact_id}")
     if channel == "voice" and url is None:
@@ -164,8 +175,8 @@ def deliver(services: Services, district_id: str, incident_id: str, contact_id: 
     if attempt.outcome == "done":
         return attempt.entry.status
     if attempt.outcome in ("sent", "recovered"):
-        services.incidents.mark_notified(incident, number)
-        if contact_id != LEADER:
+        if not informed_only(contact_id):
+            services.incidents.mark_notified(incident, number)
             documents.enqueue_forward_if_any(services, incident)   # photos already in: to legal roles now
         verb = "texted" if channel == "sms" else "called"
         note = " (the first attempt had got through)" if attempt.outcome == "recovered" else ""
@@ -188,7 +199,7 @@ def fall_back(services: Services, incident: Incident, contact_id: str, channel: 
               result: SendResult) -> None:
     """A notification that cannot get through: the contact's other channel, else the next tier now.
     What comes next is queued in the ledger before the all-failed check looks (see ledger.py)."""
-    if contact_id == LEADER:
+    if informed_only(contact_id):
         return
     district = services.directory.get(incident.district)
     planned = {tuple(n) for n in incident.policy["tiers"][tier]["notify"]} if tier < len(incident.policy["tiers"]) else set()
@@ -209,7 +220,7 @@ def check_all_failed(services: Services, incident: Incident) -> None:
     """Tell the reporter, once, when every planned notification so far failed for good: none sent,
     none still queued, claimed or retrying."""
     book = ledger.entries(services.redis, ledger_key(incident))
-    contacts = {f: e for f, e in book.items() if not f.startswith(LEADER)}
+    contacts = {f: e for f, e in book.items() if not informed_only(f.split("|")[0])}
     if not contacts or any(e.status == "sent" or e.status in ledger.PENDING for e in contacts.values()):
         return
     fresh = services.incidents.get(incident.district, incident.id)

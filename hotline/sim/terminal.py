@@ -22,20 +22,17 @@ import requests
 
 from . import twiml
 from .phone import Call, TwilioPhone, http_transport, new_sid
+from .phonebook import DEMO, PhoneBook
 
-# The demo district's people and lines (districts/demo.yaml), by name.
-PEOPLE = {
-    "front-desk": "+13035550120", "principal": "+13035550121", "roosevelt-desk": "+13035550122",
-    "legal": "+13035550110", "safety": "+13035550111", "backup": "+13035550112", "civil-rights": "+13035550113",
-    "designee": "+13035550114", "liaison": "+13035550115", "lincoln-office": "+13035550130",
-    "parent": "+17205550142", "stranger": "+13035550199",
-}
-LINES = {"staff": "+13035550100", "family": "+13035550101"}
-NAMES = {number: name for name, number in {**PEOPLE, **{f"{k} line": v for k, v in LINES.items()}}.items()}
+# The demo district's people and lines (districts/demo.yaml), by name; `phone_book` makes the same
+# for any district.
+PEOPLE = DEMO.people
+LINES = DEMO.lines
 
 HELP = """Type a message and press Enter to text it to the line. Commands:
   /as NAME|NUMBER     be someone else (front-desk, legal, safety, parent, stranger, or +1...)
   /line staff|family  text or call the other line
+  /phones             the names of this district's phones (contacts, roster, school offices, lines)
   /call               call the line; then type digits to press them
   /silence            say nothing when asked
   /record             leave a recording when asked (a stand-in URL)
@@ -48,8 +45,8 @@ HELP = """Type a message and press Enter to text it to the line. Commands:
 
 
 def describe(number: str) -> str:
-    name = NAMES.get(number)
-    return f"{name} {number}" if name else number
+    """The demo district's name for ``number`` (a Simulator uses its own district's book)."""
+    return DEMO.describe(number)
 
 
 def find_token(explicit: str | None) -> str | None:
@@ -125,6 +122,7 @@ class Simulator:
     me: str = PEOPLE["front-desk"]
     line: str = LINES["staff"]
     out: Callable[[str], None] = print
+    book: PhoneBook = field(default_factory=lambda: DEMO)
     call: Call | None = None
     incoming: list[dict] = field(default_factory=list)     # calls the hotline placed to me
     seen: list[dict] = field(default_factory=list)         # everything shown from the outbox
@@ -136,10 +134,12 @@ class Simulator:
         for item in shown:
             with self.lock:
                 if item["kind"] == "sms":
-                    self.out(f"  >> the hotline texted {describe(item['to'])} (from {describe(item['from'])}):")
+                    self.out(f"  >> the hotline texted {self.book.describe(item['to'])} "
+                             f"(from {self.book.describe(item['from'])}):")
                     self.out("     " + item.get("body", "").replace("\n", "\n     "))
                 else:
-                    self.out(f"  >> the hotline is calling {describe(item['to'])} (from {describe(item['from'])})")
+                    self.out(f"  >> the hotline is calling {self.book.describe(item['to'])} "
+                             f"(from {self.book.describe(item['from'])})")
                     if item["to"] == self.me:
                         self.out("     it is you: /answer to pick up")
                 self.incoming.append(item)
@@ -157,7 +157,7 @@ class Simulator:
         elif turn.record:
             self.out("  (recording after the beep: /record, or /silence)")
         elif turn.dial:
-            numbers = ", ".join(describe(n) for n, _ in turn.dial["numbers"])
+            numbers = ", ".join(self.book.describe(n) for n, _ in turn.dial["numbers"])
             self.out(f"  (connecting you to {numbers}: /dial completed|voicemail|no-answer|busy)")
         if turn.hangup:
             self.out("  (hangs up)")
@@ -165,12 +165,12 @@ class Simulator:
 
     # --- doing ------------------------------------------------------------------------------
     def text(self, body: str) -> None:
-        self.out(f"{describe(self.me)} -> {describe(self.line)}: {body}")
+        self.out(f"{self.book.describe(self.me)} -> {self.book.describe(self.line)}: {body}")
         for reply in self.phone.text(self.me, self.line, body):
             self.out(f"  << {reply}".replace("\n", "\n     "))
 
     def place_call(self) -> None:
-        self.out(f"{describe(self.me)} calls {describe(self.line)}")
+        self.out(f"{self.book.describe(self.me)} calls {self.book.describe(self.line)}")
         self.call = self.phone.call(self.me, self.line)
         self.show_turn(self.call.turn)
 
@@ -189,7 +189,7 @@ class Simulator:
                 "CallStatus": "in-progress", "Direction": "outbound-api", "ApiVersion": "2010-04-01"}
         answer = self.phone.post(item["url"], form)
         self.call = Call(sid, item["from"], item["to"], twiml.voice_turn(answer.text), item["url"])
-        self.out(f"{describe(self.me)} answers the hotline's call")
+        self.out(f"{self.book.describe(self.me)} answers the hotline's call")
         self.show_turn(self.call.turn)
 
     def in_call(self, action: Callable[[Call], Call]) -> None:
@@ -217,11 +217,13 @@ class Simulator:
         if name == "help":
             self.out(HELP)
         elif name == "as":
-            self.me = PEOPLE.get(rest, rest)
-            self.out(f"-- you are {describe(self.me)}")
+            self.me = self.book.person(rest)
+            self.out(f"-- you are {self.book.describe(self.me)}")
         elif name == "line":
-            self.line = LINES.get(rest, rest)
-            self.out(f"-- you text and call {describe(self.line)}")
+            self.line = self.book.line(rest)
+            self.out(f"-- you text and call {self.book.describe(self.line)}")
+        elif name == "phones":
+            self.out(self.book.listing())
         elif name == "text":
             self.text(rest)
         elif name == "call":
@@ -260,12 +262,14 @@ class Simulator:
 
 
 def make_simulator(url: str, token: str, out: Callable[[str], None] = print, twilio_api: str | None = None,
-                   account_sid: str | None = None) -> Simulator:
+                   account_sid: str | None = None, book: PhoneBook = DEMO) -> Simulator:
     session = requests.Session()
     phone = TwilioPhone(url, token, http_transport())
     outbox = TwilioApiOutbox(twilio_api, account_sid or "", token, session) if twilio_api else Outbox(url, session)
     outbox.start_at_end()
-    return Simulator(phone, outbox, out=out)
+    simulator = Simulator(phone, outbox, out=out, book=book)
+    simulator.me, simulator.line = book.first_staff(), book.line("staff")
+    return simulator
 
 
 def run_script(simulator: Simulator, lines: list[str]) -> None:
@@ -276,8 +280,8 @@ def run_script(simulator: Simulator, lines: list[str]) -> None:
 
 
 def run_interactive(simulator: Simulator) -> None:
-    simulator.out(f"Safe Haven phone simulator. You are {describe(simulator.me)}, texting "
-                  f"{describe(simulator.line)}. /help for commands.")
+    simulator.out(f"Safe Haven phone simulator. You are {simulator.book.describe(simulator.me)}, texting "
+                  f"{simulator.book.describe(simulator.line)}. /help for commands.")
     if not simulator.outbox.available:
         simulator.out("(this server is not a development server: texts it sends to others are not shown)")
     stop = threading.Event()

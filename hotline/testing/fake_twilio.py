@@ -10,12 +10,14 @@ The hotline talks to Twilio through the real ``twilio`` client; pointing that cl
         [message] = fake.wait_for_messages("+13035550100")
 
 It serves the Messages and Calls resources of Twilio's 2010-04-01 API: create, list (with filters
-and pages), fetch, update and delete, checked against the rules Twilio publishes for them, with
-Twilio's error codes. Inbound MMS media (``add_inbound_media``) are served as Twilio serves them
-with media authentication on: the Media resources (list, fetch, delete) and the media URL itself
-(GET: the content), all behind the account's basic auth. An outbound message's MediaUrls are
-fetched (no credentials) before it is sent, as Twilio does, and recorded (``media_fetches``).
-It is deliberately stricter than Twilio in one way: a parameter name the
+and pages), fetch, update and delete, and the account's IncomingPhoneNumbers (list, fetch, update:
+the webhook settings `hotline twilio setup` manages; ``add_number`` gives the account a number),
+checked against the rules Twilio publishes for them, with Twilio's error codes. Inbound MMS media
+(``add_inbound_media``) are served as Twilio serves them with media authentication on: the Media
+resources (list, fetch, delete) and the media URL itself (GET: the content), all behind the
+account's basic auth. An outbound message's MediaUrls are fetched (no credentials) before it is
+sent, as Twilio does, and recorded (``media_fetches``). Recordings (``add_recording``) are served
+with their media. It is deliberately stricter than Twilio in one way: a parameter name the
 operation does not define is rejected (Twilio ignores it with warning 20001), so a typo in our
 client code fails a test instead of silently doing nothing.
 
@@ -281,6 +283,59 @@ CALL_SUBRESOURCES = {
     "user_defined_message_subscriptions": "UserDefinedMessageSubscriptions",
     "user_defined_messages": "UserDefinedMessages",
 }
+
+
+# GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json (ListIncomingPhoneNumber)
+LIST_INCOMING_PHONE_NUMBER_PARAMS: dict[str, Any] = {
+    "Beta": BOOLEAN,
+    "FriendlyName": STRING,
+    "PhoneNumber": STRING,  # format phone-number, but partial numbers and '*' are accepted
+    "Origin": STRING,
+    "PageSize": INTEGER,  # 1..1000
+    "Page": INTEGER,
+    "PageToken": STRING,
+}
+
+# POST /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json (UpdateIncomingPhoneNumber)
+UPDATE_INCOMING_PHONE_NUMBER_PARAMS: dict[str, Any] = {
+    "AccountSid": SidOf("AC"),
+    "ApiVersion": STRING,
+    "FriendlyName": STRING,
+    "SmsApplicationSid": SidOf("AP"),
+    "SmsFallbackMethod": HTTP_METHOD,
+    "SmsFallbackUrl": URI,
+    "SmsMethod": HTTP_METHOD,
+    "SmsUrl": URI,
+    "StatusCallback": URI,
+    "StatusCallbackMethod": HTTP_METHOD,
+    "VoiceApplicationSid": SidOf("AP"),
+    "VoiceCallerIdLookup": BOOLEAN,
+    "VoiceFallbackMethod": HTTP_METHOD,
+    "VoiceFallbackUrl": URI,
+    "VoiceMethod": HTTP_METHOD,
+    "VoiceUrl": URI,
+    "EmergencyStatus": OneOf("Active", "Inactive"),  # incoming_phone_number_enum_emergency_status
+    "EmergencyAddressSid": SidOf("AD"),
+    "TrunkSid": SidOf("TK"),
+    "VoiceReceiveMode": OneOf("voice", "fax"),  # incoming_phone_number_enum_voice_receive_mode
+    "IdentitySid": SidOf("RI"),
+    "AddressSid": SidOf("AD"),
+    "BundleSid": SidOf("BU"),
+}
+
+# The properties of api.v2010.account.incoming_phone_number, in the spec's order.
+INCOMING_PHONE_NUMBER_PROPERTIES = (
+    "account_sid", "address_sid", "address_requirements", "api_version", "beta", "capabilities", "date_created",
+    "date_updated", "friendly_name", "identity_sid", "phone_number", "origin", "sid", "sms_application_sid",
+    "sms_fallback_method", "sms_fallback_url", "sms_method", "sms_url", "status_callback", "status_callback_method",
+    "trunk_sid", "uri", "voice_receive_mode", "voice_application_sid", "voice_caller_id_lookup",
+    "voice_fallback_method", "voice_fallback_url", "voice_method", "voice_url", "emergency_status",
+    "emergency_address_sid", "emergency_address_status", "bundle_sid", "status", "type",
+)
+# UpdateIncomingPhoneNumber's form names -> the resource's properties (the others are identifiers).
+_INCOMING_FIELDS = {name: re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() for name in UPDATE_INCOMING_PHONE_NUMBER_PARAMS
+                    if name not in ("AccountSid",)}
+PHONE_NUMBER_SID = re.compile(r"PN[0-9a-fA-F]{32}")
 
 
 # --- Twilio error codes (twilio.com/docs/errors) --------------------------------------------
@@ -555,6 +610,34 @@ class _Media:
 
 
 @dataclasses.dataclass
+class _IncomingNumber:
+    """A phone number the account owns, with its webhook configuration."""
+
+    sid: str
+    account_sid: str
+    phone_number: str
+    created: datetime
+    fields: dict[str, Any]
+    updated: datetime | None = None
+
+    def resource(self) -> dict[str, Any]:
+        values: dict[str, Any] = {name: None for name in INCOMING_PHONE_NUMBER_PROPERTIES}
+        values.update({
+            "account_sid": self.account_sid, "address_requirements": "none", "api_version": API_VERSION,
+            "beta": False, "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
+            "date_created": _rfc2822(self.created), "date_updated": _rfc2822(self.updated or self.created),
+            "friendly_name": _national_format(self.phone_number), "phone_number": self.phone_number,
+            "origin": "twilio", "sid": self.sid, "sms_fallback_method": "POST", "sms_method": "POST",
+            "status_callback_method": "POST", "voice_receive_mode": "voice", "voice_caller_id_lookup": False,
+            "voice_fallback_method": "POST", "voice_method": "POST", "emergency_status": "Inactive",
+            "emergency_address_status": "unregistered", "status": "in-use", "type": "local",
+            "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/IncomingPhoneNumbers/{self.sid}.json",
+        })
+        values.update(self.fields)
+        return {name: values[name] for name in INCOMING_PHONE_NUMBER_PROPERTIES}
+
+
+@dataclasses.dataclass
 class _Call:
     sid: str
     account_sid: str
@@ -662,6 +745,8 @@ _ROUTES = Map(
         # Recordings (FetchRecording; the media file is the resource's URL with .mp3 or .wav)
         Rule(f"{_ACCOUNT}/Recordings/<sid>.json", endpoint="recording", methods=["GET"]),
         Rule(f"{_ACCOUNT}/Recordings/<sid>.mp3", endpoint="recording_mp3", methods=["GET"]),
+        Rule(f"{_ACCOUNT}/IncomingPhoneNumbers.json", endpoint="incoming_numbers", methods=["GET"]),
+        Rule(f"{_ACCOUNT}/IncomingPhoneNumbers/<sid>.json", endpoint="incoming_number", methods=["GET", "POST"]),
     ]
 )
 
@@ -716,6 +801,7 @@ class FakeTwilio:
         self._faults: list[_Fault] = []
         self._delivery: dict[str, tuple[str, int | None]] = {}
         self._recordings: dict[str, dict[str, Any]] = {}
+        self._numbers: dict[str, _IncomingNumber] = {}
         self._generation = 0  # bumped by reset(), so late background work does not leak past it
 
         self._server: BaseWSGIServer | None = None
@@ -775,6 +861,7 @@ class FakeTwilio:
             self._faults.clear()
             self._delivery.clear()
             self._recordings.clear()
+            self._numbers.clear()
 
     # --- what was recorded (copies, safe to read while the server runs)
 
@@ -1202,6 +1289,9 @@ class FakeTwilio:
             ("media_content", "GET"): self._media_content,
             ("recording", "GET"): self._fetch_recording,
             ("recording_mp3", "GET"): self._fetch_recording_media,
+            ("incoming_numbers", "GET"): self._list_incoming_numbers,
+            ("incoming_number", "GET"): self._fetch_incoming_number,
+            ("incoming_number", "POST"): self._update_incoming_number,
         }[endpoint, request.method]
         return handler(request, **args)
 
@@ -1543,6 +1633,64 @@ class FakeTwilio:
             "uri": page_uri(page),
         }
         return _json_response(body, 200)
+
+    # --- IncomingPhoneNumbers (the account's numbers and their webhooks)
+
+    def add_number(self, phone_number: str, **fields: Any) -> str:
+        """Give the account ``phone_number`` (E.164), configured with ``fields`` (resource property
+        names, e.g. sms_url=...); returns its PN sid. Buying numbers is not served."""
+        if not E164.fullmatch(phone_number):
+            raise ValueError(f"{phone_number!r} is not an E.164 number")
+        sid = "PN" + uuid.uuid5(uuid.NAMESPACE_URL, f"{self.account_sid}/{phone_number}").hex
+        with self._lock:
+            self._numbers[sid] = _IncomingNumber(sid, self.account_sid, phone_number, _now(), dict(fields))
+        return sid
+
+    @property
+    def incoming_numbers(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [number.resource() for number in self._numbers.values()]
+
+    def _list_incoming_numbers(self, request: Request) -> Response:
+        params = read_params(request.args, LIST_INCOMING_PHONE_NUMBER_PARAMS, "ListIncomingPhoneNumber")
+        # Twilio matches PhoneNumber and FriendlyName as (partial) patterns; '*' stands for any digit.
+        wanted = {name: re.compile(".*".join(re.escape(part) for part in str(params[name]).split("*")))
+                  for name in ("PhoneNumber", "FriendlyName") if params.get(name)}
+
+        def keep(resource: dict[str, Any]) -> bool:
+            return all(pattern.search(str(resource[re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()] or ""))
+                       for name, pattern in wanted.items())
+
+        with self._lock:
+            found = [number.resource() for number in self._numbers.values()]
+        found = [resource for resource in found if keep(resource)]
+        found.reverse()        # _page lists newest first; the account's numbers stay in the order added
+        return self._page(request, "incoming_phone_numbers", found, params)
+
+    def _incoming_number(self, request: Request, sid: str) -> _IncomingNumber:
+        if not PHONE_NUMBER_SID.fullmatch(sid):
+            raise TwilioError(404, 20404, f"The requested resource {request.path} was not found")
+        return self._find(request, self._numbers, sid)
+
+    def _fetch_incoming_number(self, request: Request, sid: str) -> Response:
+        with self._lock:
+            return _json_response(self._incoming_number(request, sid).resource(), 200)
+
+    def _update_incoming_number(self, request: Request, sid: str) -> Response:
+        params = read_params(request.form, UPDATE_INCOMING_PHONE_NUMBER_PARAMS, "UpdateIncomingPhoneNumber")
+        if params.get("AccountSid") not in (None, self.account_sid):
+            raise TwilioError(400, INVALID_PARAMETER, "Moving a number to another account is not served here")
+        with self._lock:
+            number = self._incoming_number(request, sid)
+            for name, value in params.items():
+                if name in _INCOMING_FIELDS:
+                    if name.endswith("Method"):
+                        value = value.upper()
+                    elif name == "VoiceCallerIdLookup":
+                        value = value.lower() == "true"
+                    number.fields[_INCOMING_FIELDS[name]] = value or None
+            number.updated = _now()
+            return _json_response(number.resource(), 200)
 
     # --- recording helpers
 
