@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rq import get_current_job
 
-from . import office_notice, retention, timeouts
+from . import office_notice, retention, security, timeouts
 from .incidents import escalation, forwarding, notices, reconciler
 from .services import current
 
@@ -52,6 +52,10 @@ def collect_documents(district_id: str, incident_id: str, urls: list) -> str:
 
 def forward_documents(district_id: str, incident_id: str) -> int:
     return forwarding.forward(current(), district_id, incident_id, retries_left=_retries_left())
+
+
+def send_staff_code_alert(district_id: str, line_number: str, failures: int, minutes: int) -> str:
+    return security.send_staff_code_alert(current(), district_id, line_number, failures, minutes)
 
 
 # --- Family line --------------------------------------------------------------------------------

@@ -20,14 +20,14 @@ import redis
 
 from .district import District
 from .phones import mask
-from .services import Services, current
+from . import queueing
+from .services import Services
 from .store import key
 
 log = logging.getLogger(__name__)
 
 TIMELINE_KEEP = 2000          # newest events kept per district
 STORE_ERRORS = (redis.RedisError, OSError)
-ALERT_JOB = "hotline.security.send_staff_code_alert"   # enqueued by name (jobs.py is above this layer)
 
 
 def _timeline_key(district_id: str) -> str:
@@ -111,15 +111,14 @@ def record_code_attempt(services: Services, district: District, line_number: str
               f"staff code paused for {round(limit.cooldown / 60)} min: {failures} wrong codes in {minutes} min")
     log.warning("staff code paused district=%s failures=%d window=%ss", district.id, failures, limit.window)
     try:
-        services.queue.enqueue(ALERT_JOB, district.id, line_number, failures, minutes, job_timeout=60,
-                               result_ttl=3600, failure_ttl=7 * 86400)
+        queueing.enqueue(services, "send_staff_code_alert", district.id, line_number, failures, minutes)
     except STORE_ERRORS as exc:
         add_event(services, district.id, "alert-failed", f"the legal office could not be texted ({type(exc).__name__})")
 
 
-def send_staff_code_alert(district_id: str, line_number: str, failures: int, minutes: int) -> str:
-    """RQ job: text the legal office that the staff code is under attack (once per pause)."""
-    services = current()
+def send_staff_code_alert(services: Services, district_id: str, line_number: str, failures: int,
+                          minutes: int) -> str:
+    """Text the legal office that the staff code is under attack (once per pause; jobs.py)."""
     district = services.directory.get(district_id)
     legal = district.first_contact("legal")
     if legal is None:

@@ -13,6 +13,7 @@ from rq.registry import ScheduledJobRegistry
 from conftest import BACKUP, FRONT_DESK, LEGAL, ROOSEVELT_DESK, SAFETY, STAFF_LINE, kill_tree
 from hotline.incidents import ledger
 from hotline.incidents.contacts import delivery_field, ledger_key
+from hotline.incidents.escalation import snapshot_policy
 from hotline.redis_server import EmbeddedRedis
 from hotline.sim import twiml
 
@@ -207,6 +208,26 @@ def test_the_reconciler_sends_a_notification_whose_job_was_lost(hotline):
     hotline.services.queue.enqueue("hotline.jobs.reconcile")
     assert hotline.run_jobs(until=lambda: hotline.fake.messages_to(LEGAL))
     assert escalations_to(hotline.fake, LEGAL) == {"101": 1}
+
+
+def test_the_reconciler_starts_an_escalation_a_dead_web_process_never_queued(hotline):
+    """The web process died after creating the incident, before queueing its first tier; Twilio's
+    retry of the text is a duplicate (same MessageSid) and starts nothing either."""
+    services = hotline.services
+    district = services.directory.get("demo")
+    incident = services.incidents.create(
+        district_id="demo", type="ice", drill=False, line=STAFF_LINE, reporter=FRONT_DESK, reporter_name="Maria Lopez",
+        reporter_role="front desk", school="lincoln", verification="roster",
+        policy=snapshot_policy(district, False, "lincoln", FRONT_DESK))
+    services.queue.enqueue("hotline.jobs.reconcile")
+    hotline.run_jobs()
+    assert not hotline.fake.messages_to(LEGAL), "too early: it may still be starting"
+    services.redis.delete("hl:lock:reconcile")
+    services.incidents.update(incident, created=time.time() - 120)
+    services.queue.enqueue("hotline.jobs.reconcile")
+    assert hotline.run_jobs(until=lambda: hotline.fake.messages_to(LEGAL))
+    assert escalations_to(hotline.fake, LEGAL) == {"101": 1}
+    assert "started by the reconciler" in "\n".join(e["text"] for e in services.incidents.timeline("demo", "101"))
 
 
 def test_heartbeat_fails_when_the_reconciler_has_not_run(hotline):

@@ -17,7 +17,7 @@ from rq.registry import ScheduledJobRegistry
 from .. import queueing
 from ..services import Services
 from ..store import key
-from . import ledger
+from . import escalation, ledger
 from .contacts import ledger_key, parse_field
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 # How often it runs and how late a timer may be come from the settings (HOTLINE_RECONCILE_INTERVAL,
 # default 15 s; HOTLINE_TIMER_GRACE, default 20 s).
 DELIVERY_STUCK = 120     # a notification unfinished this long is stuck (RQ's retries span ~52 s)
+# A verified incident whose escalation never started this long after it was reported: the web
+# process that created it died before it could queue the first tier (Twilio's retry of that text
+# is a duplicate, so it does not start it either). Longer than the staff-code path's school
+# question (1 minute), after which that path starts the escalation itself.
+NOT_STARTED = 75
 SCHEDULER_GRACE = 5      # a scheduled job this overdue means RQ's scheduler is not running
 HEARTBEAT_KEY = key("heartbeat", "reconciler")
 
@@ -68,7 +73,7 @@ def find_stalled(services: Services, now: float | None = None) -> dict[str, list
     'finished': [(district, incident)]}: overdue timers of open incidents, stuck notifications, and
     overdue timers of incidents acknowledged or closed since (which no longer matter). Reads only."""
     now = now or services.clock()
-    stalled: dict[str, list] = {"timers": [], "deliveries": [], "finished": []}
+    stalled: dict[str, list] = {"timers": [], "deliveries": [], "finished": [], "unstarted": []}
     for district in services.directory.districts:
         for incident_id, next_tier, next_round in _overdue_timers(services, district.id, now):
             incident = services.incidents.get(district.id, incident_id)
@@ -80,6 +85,8 @@ def find_stalled(services: Services, now: float | None = None) -> dict[str, list
             if incident.escalating:
                 for field in _stuck_deliveries(services, incident, now):
                     stalled["deliveries"].append((district.id, incident.id, field))
+                if incident.verified and not incident.escalation_started and now - incident.created > NOT_STARTED:
+                    stalled["unstarted"].append((district.id, incident.id))
     return stalled
 
 
@@ -99,14 +106,21 @@ def reconcile(services: Services) -> dict:
             queueing.enqueue(services, "give_up", district_id, incident_id)
         else:
             queueing.enqueue(services, "run_tier", district_id, incident_id, int(next_tier), int(next_round))
+    for district_id, incident_id in stalled["unstarted"]:
+        incident = services.incidents.get(district_id, incident_id)
+        if incident is not None and not incident.escalation_started:
+            log.warning("reconciler: incident %s/%s was never escalated; starting now", district_id, incident_id)
+            services.incidents.add_event(incident, "recovered", "the escalation had not started; started by the reconciler")
+            escalation.start(services, incident)
     for district_id, incident_id, field in stalled["deliveries"]:
         log.warning("reconciler: incident %s/%s delivery %s stuck; sending again", district_id, incident_id,
                     field.split("|")[1])
         contact_id, channel, tier, round_ = parse_field(field)
         queueing.enqueue(services, "deliver", district_id, incident_id, contact_id, channel, tier, round_)
     summary = {"released": released, "timers": len(stalled["timers"]), "deliveries": len(stalled["deliveries"]),
-               "at": now}
-    services.redis.hset(HEARTBEAT_KEY, mapping={"at": now, "acted": released + summary["timers"] + summary["deliveries"]})
+               "unstarted": len(stalled["unstarted"]), "at": now}
+    services.redis.hset(HEARTBEAT_KEY, mapping={"at": now, "acted": released + summary["timers"] + summary["deliveries"]
+                                                + summary["unstarted"]})
     return summary
 
 
