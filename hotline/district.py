@@ -585,7 +585,7 @@ def _read_district(reader: _Reader, path: Path, raw: Any,
 
     staff_code = info.get("staff_code")
     if staff_code is not None and not re.fullmatch(r"\d{4,8}", str(staff_code)):
-        reader.problem("district.staff_code", "should be 4 to 8 digits", 'e.g. "4821" (quoted)')
+        reader.problem("district.staff_code", "should be 4 to 8 digits", 'e.g. "482193" (quoted; 6 or more digits)')
         staff_code = None
     staff_code_limit = _staff_code_limit(reader, info.get("staff_code_limit"))
     require_attested = info.get("require_attested_caller_id", False)

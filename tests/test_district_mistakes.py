@@ -109,6 +109,11 @@ def test_missing_liaison_and_civil_rights_are_warned_about(tmp_path, monkeypatch
 
 
 def test_the_demo_district_has_no_warnings(monkeypatch):
+    """No warning about the district file. (The per-language SMS-length lines about the protocol's
+    first reply in UCS-2 languages are about the catalogs, and are expected.)"""
     monkeypatch.delenv("HOTLINE_DISTRICT", raising=False)
     result = CliRunner().invoke(main, ["check"])
-    assert result.exit_code == 0 and "warning" not in result.output
+    file_warnings = [line for line in result.output.splitlines()
+                     if "warning" in line and "the first reply of" not in line]
+    assert result.exit_code == 0 and file_warnings == [], file_warnings
+    assert "messages/en.yaml: the first reply" not in result.output

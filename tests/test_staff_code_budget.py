@@ -35,7 +35,7 @@ def test_forty_numbers_one_wrong_code_each_trip_the_budget_and_text_legal_once(m
     # The right code is refused while paused: no incident gets verified by it.
     fresh = "+17205559999"
     hotline.text(fresh, STAFF_LINE, "ICE")
-    paused = hotline.text(fresh, STAFF_LINE, "4821")
+    paused = hotline.text(fresh, STAFF_LINE, "482193")
     assert "codes are paused" in " ".join(paused)
     assert hotline.services.incidents.for_reporter("demo", fresh) is None, "no incident without a checked code"
 
@@ -63,7 +63,7 @@ def test_the_budget_is_a_district_setting_and_counts_calls_too(make_hotline):
     assert len(alerts) == 1 and "3 failures in 10 minutes" in alerts[0]["params"]["Body"]
     # A right code by phone while paused is not checked; the caller is still put through to legal.
     call = hotline.phone.press(hotline.call(ATTACKERS[3], STAFF_LINE), "1")
-    call = hotline.phone.press(call, "4821")
+    call = hotline.phone.press(call, "482193")
     call = hotline.phone.press(call, "1") if not call.turn.dial else call    # put through to legal now
     assert call.turn.dial and call.turn.dial["numbers"][0][0] == LEGAL, "still connected to the legal office"
     assert not any(i.verified for i in hotline.services.incidents.list("demo")), "nobody verified while paused"
@@ -72,7 +72,7 @@ def test_the_budget_is_a_district_setting_and_counts_calls_too(make_hotline):
 def test_a_right_code_is_logged_and_does_not_count(make_hotline):
     hotline = make_hotline()
     hotline.text(ATTACKERS[0], STAFF_LINE, "ICE")
-    assert "Code accepted" in " ".join(hotline.text(ATTACKERS[0], STAFF_LINE, "4821"))
+    assert "Code accepted" in " ".join(hotline.text(ATTACKERS[0], STAFF_LINE, "482193"))
     kinds = [e["kind"] for e in security.timeline(hotline.services, "demo")]
     assert kinds == ["code-accepted", "unverified-report"], "newest first: the protocol view, then the code"
 

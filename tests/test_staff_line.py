@@ -188,7 +188,7 @@ def test_an_unknown_number_gets_the_protocol_but_needs_the_staff_code(hotline):
     hotline.run_jobs()
     assert hotline.fake.messages == [], "nobody is notified before the code"
     assert "That code is not right" in hotline.text(STRANGER, STAFF_LINE, "1234")[0]
-    school = hotline.text(STRANGER, STAFF_LINE, "4821")[0]
+    school = hotline.text(STRANGER, STAFF_LINE, "482193")[0]
     assert "Which school are you at?" in school and "1 - Lincoln Elementary" in school
     hotline.run_jobs()
     assert hotline.fake.messages == [], "the school comes before the alert"
@@ -207,7 +207,7 @@ def test_staff_code_attempts_are_rate_limited(hotline):
         hotline.text(STRANGER, STAFF_LINE, f"000{attempt}")
         if attempt % 3 == 2:
             hotline.text(STRANGER, STAFF_LINE, "ICE")       # start again after the flow gave up
-    locked = hotline.text(STRANGER, STAFF_LINE, "4821")[0]
+    locked = hotline.text(STRANGER, STAFF_LINE, "482193")[0]
     assert "Too many wrong codes" in locked
     hotline.run_jobs()
     assert hotline.fake.messages == []
@@ -361,7 +361,7 @@ def test_staff_code_attempts_by_phone_are_rate_limited_too(hotline):
             if call.turn.gather:
                 call = hotline.phone.press(call, code)
     call = hotline.phone.press(hotline.call(STRANGER, STAFF_LINE), "1")
-    call = hotline.phone.press(call, "4821")                                # right, but past the limit
+    call = hotline.phone.press(call, "482193")                                # right, but past the limit
     call = hotline.phone.press(call, "1") if not call.turn.dial else call   # put through to legal
     assert call.turn.dial, "still connected to the legal office"
     assert hotline.services.incidents.list("demo") == [], "no code was checked: no incident, nobody alerted"
