@@ -3,6 +3,8 @@ request Twilio sends twice has one effect."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from conftest import AUTH_TOKEN, FRONT_DESK, PUBLIC_URL, STAFF_LINE, settings_for_tests, write_district
@@ -62,6 +64,20 @@ def test_the_same_message_sid_twice_has_one_effect(hotline):
     assert second == first, "a retried webhook gets the same answer"
     assert hotline.services.queue.count == jobs_after_first
     assert len(hotline.services.incidents.list("demo")) == 1
+
+
+def test_a_repeat_of_a_text_whose_first_attempt_died_is_answered_not_swallowed(hotline):
+    """The web process marked the MessageSid seen and died before answering; Twilio calls the
+    fallback URL with the same MessageSid. The front desk must still get the protocol."""
+    sid = "SM" + "d" * 32
+    hotline.services.redis.set(f"hl:seen:sms:{sid}", "1")            # what the dead attempt left
+    started = time.monotonic()
+    reply = "\n".join(hotline.text(FRONT_DESK, STAFF_LINE, "ICE", sid=sid))
+    assert "ICE AT SCHOOL:" in reply and "Incident 101" in reply
+    assert time.monotonic() - started < 10
+    assert len(hotline.services.incidents.list("demo")) == 1
+    again = "\n".join(hotline.text(FRONT_DESK, STAFF_LINE, "ICE", sid=sid))
+    assert again == reply, "this answer is remembered for later repeats"
 
 
 def test_the_same_call_step_twice_has_one_effect(hotline):

@@ -18,7 +18,7 @@ from ..engine import Reply
 from ..phones import mask
 from ..render.sms import drill_prefix, render_sms
 from .common import default_text, find_line, form_number, services, sms_text, twiml
-from .twilio_auth import admit, remember_reply, remembered_reply, twilio_only
+from .twilio_auth import admit, awaited_reply, remember_reply, twilio_only
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)
@@ -51,10 +51,14 @@ def inbound_sms():
     first, allowed = admit(hotline.redis, "sms", sid, "inbound", district.id, sender, limit=INBOUND_LIMIT,
                            window=INBOUND_WINDOW)
     if not first:
-        log.info("repeated MessageSid %s: no second effect", sid)
-        cached = remembered_reply(hotline.redis, "sms", sid)
-        return twiml(cached) if cached else twiml(MessagingResponse())
-    if not allowed:
+        cached = awaited_reply(hotline.redis, "sms", sid)
+        if cached is not None:
+            log.info("repeated MessageSid %s: the first answer again, no second effect", sid)
+            return twiml(cached)
+        # The first attempt never answered (its web process died): answer this one. Starting an
+        # incident is idempotent for the same reporter, and silence is not an answer.
+        log.warning("repeated MessageSid %s: the first attempt did not finish; answering now", sid)
+    elif not allowed:
         first_over = ratelimit.allow(hotline.redis, "inbound-told", district.id, sender, limit=1,
                                      window=INBOUND_WINDOW)
         log.warning("rate limited line=%s from=%s", line.number, mask(sender))
@@ -69,6 +73,8 @@ def inbound_sms():
     try:
         result = handle_text(hotline, district, line, sender, body, media)
         if result.silent:
+            if sid:
+                remember_reply(hotline.redis, str(MessagingResponse()), "sms", sid)
             return twiml(MessagingResponse())
         prefix = drill_prefix(content.catalogs, result.lang, district.default_language) if result.drill else ""
         texts = render_sms(result.items, content.catalogs, result.lang, district.default_language,

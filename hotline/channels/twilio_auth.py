@@ -11,6 +11,7 @@ without a token the app does not start (``hotline serve`` makes a local developm
 from __future__ import annotations
 
 import functools
+import time
 import logging
 from urllib.parse import parse_qs, urlparse, urlsplit
 
@@ -124,3 +125,20 @@ def remembered_reply(store: redis.Redis, *parts: str) -> str | None:
         return store.get(key("reply", *parts))
     except (redis.RedisError, OSError):
         return None
+
+
+# How long a repeated request waits for the first attempt's answer before answering itself.
+REPEAT_WAIT = 3.0
+
+
+def awaited_reply(store: redis.Redis, *parts: str, wait: float = REPEAT_WAIT) -> str | None:
+    """The first attempt's answer to a repeated request, waiting up to ``wait`` seconds while the
+    first attempt may still be running. None: it never answered (its process died mid-request,
+    as when Twilio calls the fallback URL): the caller must then answer the request itself, or
+    the front desk would get nothing at all."""
+    deadline = time.monotonic() + wait
+    while True:
+        reply = remembered_reply(store, *parts)
+        if reply is not None or time.monotonic() >= deadline:
+            return reply
+        time.sleep(0.1)
