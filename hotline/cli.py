@@ -17,37 +17,13 @@ from .cli_reload import reload_command
 from .cli_twilio import twilio
 from .exports import incident_summary, request_rows, to_csv
 from .incidents.search import IncidentFilter, parse_day
-from .problems import ConfigError
-from .settings import Settings, serve_redis_url, settings_from_env
-
-
-def _settings() -> Settings:
-    try:
-        return settings_from_env()
-    except ConfigError as exc:
-        _fail(exc)
-
-
-def _fail(exc: ConfigError):
-    click.echo("Configuration problems:\n" + "\n".join(f"  {p}" for p in exc.problems), err=True)
-    sys.exit(2)
+from .cli_common import load_services, load_settings, with_running_redis
+from .settings import Settings
 
 
 def _services(settings: Settings | None = None):
-    from .services import Services
-
-    settings = settings or _settings()
-    if not settings.redis_url and serve_redis_url(settings.var_dir):
-        # The `hotline serve` running in this folder (it leaves its Redis URL in var/).
-        settings = settings.replace(redis_url=serve_redis_url(settings.var_dir))
-    if not settings.redis_url:
-        click.echo("REDIS_URL is not set and no `hotline serve` is running in this folder: start one, or point "
-                   "REDIS_URL at the hotline's Redis.", err=True)
-        sys.exit(2)
-    try:
-        return Services(settings)
-    except ConfigError as exc:
-        _fail(exc)
+    """The services of the running hotline (its Redis: REDIS_URL, or this folder's `hotline serve`)."""
+    return load_services(with_running_redis(settings or load_settings()))
 
 
 @click.group()
@@ -64,7 +40,7 @@ def serve(host: str, port: int, sim_live: bool) -> None:
     """Run the hotline locally: embedded Redis, a worker and the web server (Ctrl-C stops all)."""
     from .devserver import serve as run
 
-    run(_settings(), host, port, sim_live=sim_live)
+    run(load_settings(), host, port, sim_live=sim_live)
 
 
 @main.command()
@@ -104,7 +80,7 @@ def sim(url: str, me: str | None, line: str, token: str | None, script, twilio_a
                    "or pass --token.", err=True)
         sys.exit(2)
     try:
-        book = book_for(_settings().district_path, district_id)
+        book = book_for(load_settings().district_path, district_id)
     except UnknownDistrict as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
@@ -121,7 +97,7 @@ def check() -> None:
     """Check the district files, flows and catalogs; print every problem and a language table."""
     from .check import run_check
 
-    sys.exit(run_check(_settings()))
+    sys.exit(run_check(load_settings()))
 
 
 @main.command()

@@ -9,32 +9,16 @@ import sys
 import click
 import redis
 
-from .problems import ConfigError
+from .cli_common import load_services, load_settings, with_running_redis
 from .reload import CHECK_INTERVAL, request_reload
-from .services import Services
-from .settings import serve_redis_url, settings_from_env
 
 
 @click.command("reload")
 def reload_command() -> None:
     """Check the district files and have the running hotline use them (no restart)."""
-    try:
-        settings = settings_from_env()
-    except ConfigError as exc:
-        click.echo("Configuration problems:\n" + "\n".join(f"  {p}" for p in exc.problems), err=True)
-        sys.exit(2)
-    if not settings.redis_url and serve_redis_url(settings.var_dir):
-        settings = settings.replace(redis_url=serve_redis_url(settings.var_dir))
-    if not settings.redis_url:
-        click.echo("REDIS_URL is not set and no `hotline serve` is running in this folder: set REDIS_URL to the "
-                   "hotline's Redis.", err=True)
-        sys.exit(2)
-    try:
-        services = Services(settings)
-    except ConfigError as exc:
-        click.echo("Not reloaded: the district files have problems; the running hotline keeps its configuration.\n"
-                   + "\n".join(f"  {p}" for p in exc.problems), err=True)
-        sys.exit(1)
+    settings = with_running_redis(load_settings())
+    services = load_services(settings, "Not reloaded: the district files have problems; the running hotline keeps "
+                                       "its configuration.", code=1)
     try:
         generation, problems = request_reload(services)
     except redis.RedisError as exc:

@@ -10,18 +10,13 @@ import click
 from .content import messages_dir as default_messages_dir
 from .district import read_directory
 from .messages import Catalogs, load_catalogs
-from .problems import ConfigError
-from .settings import settings_from_env
+from .cli_common import load_settings
 from .translations import export_csv, export_po, plan_import, review_summary, write_import
 
 
 def _catalogs() -> Catalogs:
     """The catalogs of the (first) district's content: its own copy when its file names one."""
-    try:
-        settings = settings_from_env()
-    except ConfigError as exc:
-        click.echo("Configuration problems:\n" + "\n".join(f"  {p}" for p in exc.problems), err=True)
-        sys.exit(2)
+    settings = load_settings()
     base = load_catalogs(default_messages_dir())
     directory, _ = read_directory(settings.district_path, base.codes)
     own = directory.districts[0].messages_dir if directory.districts else None

@@ -14,19 +14,15 @@ from twilio.base.exceptions import TwilioRestException
 from .district import Directory
 from .outbound import Outbound
 from .phones import try_e164
-from .problems import ConfigError
+from .cli_common import load_services, load_settings, with_running_redis
 from .services import Services
-from .settings import Settings, serve_redis_url, settings_from_env
+from .settings import Settings
 from .twilio_admin import (FINAL_CALL, FINAL_TEXT, apply_setup, plan_setup, probe_statuses, start_probe,
                            test_call_twiml, test_text)
 
 
 def _settings(need_redis: bool) -> Settings:
-    try:
-        settings = settings_from_env()
-    except ConfigError as exc:
-        click.echo("Configuration problems:\n" + "\n".join(f"  {p}" for p in exc.problems), err=True)
-        sys.exit(2)
+    settings = load_settings()
     missing = [name for name, value in (("TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
                                         ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
                                         ("HOTLINE_PUBLIC_URL", settings.public_url)) if not value]
@@ -34,22 +30,14 @@ def _settings(need_redis: bool) -> Settings:
         click.echo(f"Set {', '.join(missing)} first: this talks to your Twilio account, and Twilio must be told "
                    "the URL it calls (see docs/going-live.md).", err=True)
         sys.exit(2)
-    if need_redis and not settings.redis_url and serve_redis_url(settings.var_dir):
-        settings = settings.replace(redis_url=serve_redis_url(settings.var_dir))
-    if need_redis and not settings.redis_url:
-        click.echo("Set REDIS_URL to the running hotline's Redis: the doctor learns there what Twilio told the "
-                   "hotline.", err=True)
-        sys.exit(2)
+    if need_redis:
+        settings = with_running_redis(settings, "Set REDIS_URL to the running hotline's Redis: the doctor learns "
+                                                "there what Twilio told the hotline.")
     return settings
 
 
 def _services(settings: Settings) -> Services:
-    try:
-        return Services(settings)
-    except ConfigError as exc:
-        click.echo("The district files have problems (`hotline check`):\n" + "\n".join(f"  {p}" for p in exc.problems),
-                   err=True)
-        sys.exit(2)
+    return load_services(settings, "The district files have problems (`hotline check`):")
 
 
 @click.group()

@@ -18,21 +18,12 @@ from .accounts.audit import Actor
 from .accounts.roles import ASSIGNABLE, ROLES
 from .accounts.store import AccountError
 from .phones import InvalidNumber, to_e164
-from .problems import ConfigError
+from .cli_common import load_services, load_settings, with_running_redis
 from .services import Services
-from .settings import settings_from_env
 
 
 def _services() -> Services:
-    try:
-        settings = settings_from_env()
-        if not settings.redis_url:
-            click.echo("REDIS_URL is not set. Point it at the hotline's Redis (`hotline serve` prints it).", err=True)
-            sys.exit(2)
-        return Services(settings)
-    except ConfigError as exc:
-        click.echo("Configuration problems:\n" + "\n".join(f"  {p}" for p in exc.problems), err=True)
-        sys.exit(2)
+    return load_services(with_running_redis(load_settings()))
 
 
 def cli_actor() -> Actor:

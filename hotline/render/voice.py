@@ -114,7 +114,6 @@ def _choices(gather: Gather, input_: Input, speaker: _Speaker, setup: VoiceSetup
     for choice in input_.choices:
         if input_.expect == "language":
             code = choice.value or choice.label
-            catalog = setup.catalogs.get(code)
             if speaker.can_speak("language.option", code, {"digit": choice.digit}):
                 # The language's own voice, or its own recordings ("Soomaali: riix 5").
                 speaker.speak(gather, "language.option", {"digit": choice.digit}, lang=code)
