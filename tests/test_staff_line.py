@@ -402,3 +402,12 @@ def test_the_records_protocol_by_phone_puts_the_caller_through_to_legal(hotline)
     call = hotline.phone.press(call, "1")
     assert call.turn.dial["numbers"][0][0] == LEGAL
     assert incident(hotline).type == "records"
+
+
+def test_three_wrong_codes_by_phone_still_put_the_caller_through_to_legal(hotline):
+    call = hotline.phone.press(hotline.call(STRANGER, STAFF_LINE), "1")
+    for code in ("1111", "2222", "3333"):
+        call = hotline.phone.press(call, code)
+    assert "nobody has been alerted by the hotline" in call.turn.said
+    assert call.turn.dial and call.turn.dial["numbers"][0][0] == LEGAL, "put through to the legal office anyway"
+    assert hotline.services.incidents.list("demo") == []
