@@ -170,30 +170,33 @@ class Outbound:
             return None
         return MediaRef(found.group(2), found.group(3), url)
 
-    def fetch_media(self, media: MediaRef) -> MediaContent:
-        """The media's bytes, with the account's credentials (Twilio's media authentication). Twilio
-        answers with a redirect to its storage; requests drops the credentials on the way there."""
-        started = time.monotonic()
+    def _download(self, url: str, timeout: float) -> MediaContent:
+        """A file of this account at Twilio (media, recordings), with the account's credentials:
+        Twilio answers with a redirect to its storage, and requests drops the credentials on the
+        way there. Never called with a URL a caller chose (media_ref, fetch_recording build them)."""
         try:
             with requests.Session() as session:
                 session.proxies.update(self.client.http_client.proxy or {})
-                with session.get(media.url, auth=(self.settings.twilio_account_sid, self.settings.twilio_auth_token),
-                                 timeout=self.settings.rest_timeout, stream=True) as answer:
+                with session.get(url, auth=(self.settings.twilio_account_sid, self.settings.twilio_auth_token),
+                                 timeout=timeout, stream=True) as answer:
                     if answer.status_code != 200:
                         retryable = answer.status_code == 429 or answer.status_code >= 500
-                        result = MediaContent(False, http_status=answer.status_code, retryable=retryable,
-                                              reason=f"Twilio answered {answer.status_code}")
-                    else:
-                        content = answer.raw.read(MAX_MEDIA_BYTES + 1, decode_content=True)
-                        content_type = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                        if len(content) > MAX_MEDIA_BYTES:
-                            result = MediaContent(False, http_status=200, reason="larger than 20 MB")
-                        elif not content:
-                            result = MediaContent(False, http_status=200, reason="empty", retryable=True)
-                        else:
-                            result = MediaContent(True, content, content_type or "application/octet-stream", 200)
+                        return MediaContent(False, http_status=answer.status_code, retryable=retryable,
+                                            reason=f"Twilio answered {answer.status_code}")
+                    content = answer.raw.read(MAX_MEDIA_BYTES + 1, decode_content=True)
+                    content_type = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
         except requests.RequestException as exc:
-            result = MediaContent(False, reason=type(exc).__name__, retryable=True)
+            return MediaContent(False, reason=type(exc).__name__, retryable=True)
+        if len(content) > MAX_MEDIA_BYTES:
+            return MediaContent(False, http_status=200, reason="larger than 20 MB")
+        if not content:
+            return MediaContent(False, http_status=200, reason="empty", retryable=True)
+        return MediaContent(True, content, content_type or "application/octet-stream", 200)
+
+    def fetch_media(self, media: MediaRef) -> MediaContent:
+        """The media's bytes, with the account's credentials (Twilio's media authentication)."""
+        started = time.monotonic()
+        result = self._download(media.url, self.settings.rest_timeout)
         log.info("media fetch %s ok=%s status=%s bytes=%d in %.0fms", media.sid, result.ok, result.http_status,
                  len(result.content), (time.monotonic() - started) * 1000)
         return result
@@ -221,18 +224,14 @@ class Outbound:
             raise RecordingUnavailable("no Twilio account (dry run): recordings cannot be fetched")
         if not RECORDING_SID.fullmatch(recording_sid or ""):
             raise RecordingUnavailable("not a recording SID")
-        account = self.settings.twilio_account_sid
-        base = (self.settings.twilio_api_base_url or "https://api.twilio.com").rstrip("/")
-        url = f"{base}/2010-04-01/Accounts/{account}/Recordings/{recording_sid}.mp3"
-        try:
-            response = requests.get(url, auth=(account, self.settings.twilio_auth_token),
-                                    timeout=self.settings.rest_timeout * 5)
-        except requests.RequestException as exc:
-            raise RecordingUnavailable(type(exc).__name__) from exc
-        log.info("recording %s fetched status=%s bytes=%s", recording_sid, response.status_code, len(response.content))
-        if response.status_code != 200 or not response.content:
-            raise RecordingUnavailable(f"Twilio answered {response.status_code}")
-        return response.content
+        base = (self.settings.twilio_api_base_url or TWILIO_API).rstrip("/")
+        url = f"{base}/2010-04-01/Accounts/{self.settings.twilio_account_sid}/Recordings/{recording_sid}.mp3"
+        result = self._download(url, self.settings.rest_timeout * 5)
+        log.info("recording %s fetched ok=%s status=%s bytes=%s", recording_sid, result.ok, result.http_status,
+                 len(result.content))
+        if not result.ok:
+            raise RecordingUnavailable(result.reason)
+        return result.content
 
     def find_sms(self, from_: str, to: str, since: float, marker: str) -> str | None:
         """The sid of a message already sent from ``from_`` to ``to`` since ``since`` whose body has
