@@ -411,3 +411,14 @@ def test_three_wrong_codes_by_phone_still_put_the_caller_through_to_legal(hotlin
     assert "nobody has been alerted by the hotline" in call.turn.said
     assert call.turn.dial and call.turn.dial["numbers"][0][0] == LEGAL, "put through to the legal office anyway"
     assert hotline.services.incidents.list("demo") == []
+
+
+def test_an_unverified_caller_nobody_answers_is_not_promised_a_voicemail_or_a_text(hotline):
+    call = hotline.phone.press(hotline.call(STRANGER, STAFF_LINE), "1")
+    for code in ("1111", "2222", "3333"):
+        call = hotline.phone.press(call, code)
+    call = hotline.phone.dial_result(call, "no-answer")
+    call = hotline.phone.dial_result(call, "busy")
+    assert call.turn.hangup and not call.turn.record, "no voicemail: there is no incident to put it on"
+    assert "the hotline has alerted nobody" in call.turn.said and "3 0 3 5 5 5 0 1 1 0" in call.turn.said
+    assert "We will text you" not in call.turn.said
