@@ -57,6 +57,8 @@ def where_it_stands(turn: Turn, incident: Incident) -> ActionResult:
     """Who has the incident and who was reached, from the incident and its ledger as they are now."""
     if incident.status == "taken":
         return _reply("staff.notify.existing_taken", incident=incident.id, contact=incident.holder_name)
+    if incident.escalation_ended_at:
+        return _reply("staff.reporter.nobody_answered", incident=incident.id)   # no more "we keep alerting"
     found = reached(turn.services.redis, turn.district, incident)
     if incident.status == "responding":
         return _reply("staff.notify.existing_responding", incident=incident.id, contact=incident.responding_name)
@@ -204,6 +206,8 @@ def officers_left(turn: Turn) -> ActionResult:
     changes.officers_left(services, district, incident, _on_site_actor(turn, incident))
     if incident.status == "taken":
         return _reply("staff.left.taken", incident=incident.id, contact=incident.holder_name)
+    if incident.escalation_ended_at:
+        return _reply("staff.reporter.nobody_answered", incident=incident.id)
     found = reached(services.redis, district, incident) if incident.verified else []
     if found:
         return _reply("staff.left.reached", incident=incident.id, reached=_names(found))

@@ -131,6 +131,10 @@ def test_nobody_acknowledging_is_told_to_the_reporter(make_hotline):
     assert hotline.run_jobs(until=lambda: any("Nobody has taken incident 101" in b for b in bodies(hotline.fake, FRONT_DESK)),
                             timeout=20)
     assert hotline.fake.calls_to(DESIGNEE) and hotline.fake.messages_to(DESIGNEE)
+    # Once every tier has run, nothing says "we keep alerting" any more.
+    for body in ("ICE", "LEFT"):
+        reply = "\n".join(hotline.text(FRONT_DESK, STAFF_LINE, body))
+        assert "Nobody has taken incident 101 yet. Call the legal office now" in reply and "keep alerting" not in reply
 
 
 def test_ack_alone_works_when_one_incident_awaits_the_contact(hotline):

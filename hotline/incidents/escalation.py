@@ -135,6 +135,7 @@ def give_up(services: Services, district_id: str, incident_id: str) -> str:
     services.redis.hdel(key("timers", district_id), incident_id)
     if incident is None or not incident.escalating:
         return "stopped"
+    services.incidents.update(incident, escalation_ended_at=services.clock())
     services.incidents.add_event(incident, "unanswered", "no legal role took it after every tier; reporter told")
     tell_reporter(services, incident, "staff.reporter.nobody_answered", "nobody-answered")
     return "reporter told"

@@ -57,6 +57,7 @@ class Incident:
     policy: dict = field(default_factory=dict)
     details: dict = field(default_factory=dict)
     escalation_started: bool = False
+    escalation_ended_at: float | None = None   # every tier and round ran and no legal role took it
     all_failed_told: bool = False
 
     @property
@@ -80,7 +81,7 @@ class Incident:
 
 _JSON_FIELDS = {"policy", "details"}
 _BOOL_FIELDS = {"drill", "urgent", "escalation_started", "all_failed_told"}
-_FLOAT_FIELDS = {"created", "urgent_at", "acknowledged_at", "responding_at", "lead_at", "left_at", "closed_at"}
+_FLOAT_FIELDS = {"created", "escalation_ended_at", "urgent_at", "acknowledged_at", "responding_at", "lead_at", "left_at", "closed_at"}
 
 
 def _encode(name: str, value) -> str:
