@@ -254,3 +254,10 @@ def test_close_is_for_legal_roles_that_were_alerted(hotline):
     assert "Nothing was changed" in hotline.text(LEGAL, STAFF_LINE, "close it now")[0]
     assert "Incident 101 is closed" in hotline.text(LEGAL, STAFF_LINE, "CLOSE 101")[0]
     assert incident(hotline).status == "closed" and incident(hotline).closed_by == "Office of Legal Counsel"
+
+
+def test_a_contact_whose_alert_is_still_on_its_way_may_take_it(hotline):
+    """Legal is in the first tier: an ACK that races its own alert text is not refused."""
+    hotline.text(FRONT_DESK, STAFF_LINE, "ICE")                        # no job has run yet
+    assert "You have incident 101" in hotline.text(LEGAL, STAFF_LINE, "ACK 101")[0]
+    assert "not alerted" in hotline.text(BACKUP, STAFF_LINE, "ACK 101")[0], "backup counsel is a later tier"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..district import District
 from ..services import Services
 from . import states
-from .contacts import reached
+from .contacts import is_alerted
 from .notices import tell_reached, tell_reporter
 from .records import Incident
 
@@ -83,12 +83,12 @@ def _refusal(name: str, actor: Actor, incident: Incident) -> str:
     return "not_allowed_state"
 
 
-def _reached_or_direct(services: Services, district: District, incident: Incident, actor: Actor) -> bool:
-    """Contacts act only on incidents they were alerted to (by this hotline's sends, or by the staff
-    call that was put through to them); the dashboard is signed in."""
+def _alerted_or_direct(services: Services, district: District, incident: Incident, actor: Actor) -> bool:
+    """Contacts act only on incidents they are alerted to (a send of this incident got through or is
+    under way in its tier, or the staff call was put through to them); the dashboard is signed in."""
     if actor.role == "dashboard" or actor.via in ("dashboard", "staff call"):
         return True
-    return any(r.contact_id == actor.id for r in reached(services.redis, district, incident))
+    return is_alerted(services.redis, incident, actor.id)
 
 
 # --- Take (ACK), respond -------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def take(services: Services, district: District, incident: Incident, actor: Acto
     name = "respond" if actor.role in states.RESPONDER_ROLES else "take"
     if not states.may(name, actor.role, incident.type):
         return Outcome(False, _refusal(name, actor, incident), incident)
-    if not _reached_or_direct(services, district, incident, actor):
+    if not _alerted_or_direct(services, district, incident, actor):
         return Outcome(False, "not_alerted", incident)
     now = services.clock()
     if name == "take":
@@ -139,7 +139,7 @@ def take(services: Services, district: District, incident: Incident, actor: Acto
 def close(services: Services, district: District, incident: Incident, actor: Actor) -> Outcome:
     if not states.may("close", actor.role, incident.type):
         return Outcome(False, "not_allowed_role", incident)
-    if not _reached_or_direct(services, district, incident, actor) and incident.acknowledged_by != actor.id:
+    if not _alerted_or_direct(services, district, incident, actor) and incident.acknowledged_by != actor.id:
         return Outcome(False, "not_alerted", incident)
     person = person_for(services, district, actor)
     changed = services.incidents.apply(incident, states.ACTIVE, {"status": "closed", "closed_by": _who(person, actor),

@@ -79,5 +79,10 @@ def reached(store: redis.Redis, district: District, incident: Incident) -> list[
     return list(found.values())
 
 
-def was_reached(store: redis.Redis, district: District, incident: Incident, contact_id: str) -> bool:
-    return any(r.contact_id == contact_id for r in reached(store, district, incident))
+def is_alerted(store: redis.Redis, incident: Incident, contact_id: str) -> bool:
+    """A send of this incident to the contact got through or is under way (queued in its tier,
+    claimed, retrying): who may act on the incident. Never the school leader or resource people."""
+    if informed_only(contact_id):
+        return False
+    return any(parse_field(field)[0] == contact_id and (entry.status == "sent" or entry.status in ledger.PENDING)
+               for field, entry in ledger.entries(store, ledger_key(incident)).items())
