@@ -411,7 +411,7 @@ class WebProcess:
     @property
     def label(self) -> str:
         if self.worker_class == "waitress":
-            return f"waitress --threads {self.threads}"
+            return f"waitress --processes {self.workers} --threads {self.threads}"
         if self.worker_class == "sync":
             return f"sync -w {self.workers}"
         return f"gthread -w {self.workers} --threads {self.threads}"
@@ -513,17 +513,28 @@ class Stack:
         server.wait_workers()
         return server
 
-    def start_web(self, app: str, env: dict, port: int | None = None, threads: int = 8) -> WebProcess:
+    def start_web(self, app: str, env: dict, port: int | None = None, threads: int = 8,
+                  processes: int = 1) -> WebProcess:
         """The hotline's production server: ``hotline web`` (as the Procfile runs it) for the hotline,
-        benchmarks/_serve.py (the same server class and settings) for any other app factory."""
+        benchmarks/_serve.py (the same server classes and settings) for any other app factory."""
         port = port or free_port()
         if app == "hotline.app:create_app()":
-            args = [PYTHON, "-m", "hotline", "web", "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)]
+            args = [PYTHON, "-m", "hotline", "web", "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads),
+                    "--processes", str(processes)]
         else:
-            args = [PYTHON, str(BENCH_DIR / "_serve.py"), app, str(port), str(threads)]
+            args = [PYTHON, str(BENCH_DIR / "_serve.py"), app, str(port), str(threads), str(processes)]
         process = self._popen(args, env, f"web-{port}")
         wait_for_port(port, process)
-        return WebProcess(process, port, 1, threads, "waitress")
+        server = WebProcess(process, port, processes, threads, "waitress")
+        server.wait_workers()
+        return server
+
+    def start_server(self, app: str, env: dict, config: tuple[str, int, int], port: int | None = None) -> WebProcess:
+        """``app`` on a (server, processes, threads) configuration, e.g. procfile_web_config()'s."""
+        kind, processes, threads = config
+        if kind == "waitress":
+            return self.start_web(app, env, port=port, threads=threads, processes=processes)
+        return self.start_gunicorn(app, env, port=port, workers=processes, threads=threads, worker_class=kind)
 
     def start_worker(self, env: dict) -> subprocess.Popen:
         return self._popen([PYTHON, "-m", "hotline", "worker"], env, "worker")
@@ -559,11 +570,14 @@ class Stack:
 
 def procfile_web_config() -> tuple[str, int, int]:
     """(server, processes, threads) of the Procfile's web process, so benchmarks measure what ships."""
+    from hotline.webprocesses import default_processes
     from hotline.webserver import THREADS
 
     line = next(text for text in (REPO / "Procfile").read_text().splitlines() if text.startswith("web:"))
     threads = re.search(r"--threads (\d+)", line)
     if "hotline web" in line:
-        return ("waitress", 1, int(threads.group(1)) if threads else THREADS)
+        processes = re.search(r"--processes (\d+)", line)
+        return ("waitress", int(processes.group(1)) if processes else default_processes(),
+                int(threads.group(1)) if threads else THREADS)
     workers = int(re.search(r"--workers (\d+)", line).group(1))
     return ("gthread", workers, int(threads.group(1))) if threads else ("sync", workers, 1)

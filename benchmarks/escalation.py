@@ -101,12 +101,7 @@ def worker_idle(queue: Queue) -> bool:
 def start_hotline(stack: h.Stack, district, extra_env: dict | None = None):
     port = h.free_port()
     env = stack.env(district, f"http://127.0.0.1:{port}", **(extra_env or {}))
-    kind, workers, threads = h.procfile_web_config()
-    if kind == "waitress":      # the Procfile's `hotline web` (hotline/webserver.py)
-        web = stack.start_web("hotline.app:create_app()", env, port=port, threads=threads)
-    else:
-        web = stack.start_gunicorn("hotline.app:create_app()", env, port=port, workers=workers, threads=threads,
-                                   worker_class=kind)
+    web = stack.start_server("hotline.app:create_app()", env, h.procfile_web_config(), port=port)
     worker = stack.start_worker(env)
     return web, worker, env
 

@@ -29,17 +29,14 @@ EXPECT_BARE = "<Message>ok</Message>"
 PROCFILE = h.procfile_web_config()
 
 
-def _gunicorn_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("gunicorn") is not None
-
-
-# Other configurations worth trying on a 2-core machine; gunicorn (the Procfile's server before
-# issue 13, not a dependency any more) only when it is installed.
-ALTERNATIVES = [c for c in [("waitress", 1, 4), ("waitress", 1, 16),
-                            *([("gthread", 2, 2)] if _gunicorn_installed() else [])] if c != PROCFILE]
+# Other configurations worth trying on a 2-core machine: one process (the Procfile's before this
+# benchmark showed what it cost), fewer threads, and gunicorn's own gthread worker (the Procfile's
+# server before issue 13, which slow clients starve).
+ALTERNATIVES = [c for c in [("waitress", 1, 8), ("waitress", 2, 4), ("gthread", 2, 2)] if c != PROCFILE]
 RATIO_TARGET = 0.7
+# Issue 13: the production server may not widen the gap to a bare endpoint on the same server
+# (gunicorn --workers 2 --threads 2 measured 0.24-0.29 before it).
+SERVER_RATIO_TARGET = 0.24
 P99_TARGET = 0.020
 
 
@@ -80,18 +77,13 @@ HEADERS = ["endpoint", "senders", "requests", "req/s", "p50 ms", "p90 ms", "p99 
            "other CPU", "client us/req"]
 
 
-def start(stack: h.Stack, app: str, env: dict, config: tuple[str, int, int], port: int | None = None) -> h.WebProcess:
-    kind, workers, threads = config
-    if kind == "waitress":
-        return stack.start_web(app, env, port=port, threads=threads)
-    return stack.start_gunicorn(app, env, port=port, workers=workers, threads=threads, worker_class=kind)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per measured run (default 3)")
     parser.add_argument("--levels", default="1,8,32", help="concurrent senders (default 1,8,32)")
     parser.add_argument("--paced", default="50,100,150", help="open-loop rates (req/s) offered by 32 senders (default 50,100,150)")
+    parser.add_argument("--rounds", type=int, default=2, help="closed-loop runs per level and endpoint, interleaved; "
+                        "the best is reported (default 2)")
     parser.add_argument("--no-configs", action="store_true", help="skip the other server configurations")
     parser.add_argument("--config-duration", type=float, default=2.0, help="seconds per configuration run")
     args = parser.parse_args()
@@ -106,7 +98,6 @@ def main() -> None:
          "this benchmark used meanwhile (the machine is shared); percentiles are nearest-rank"),
     ])
     meter = h.RunMeter()
-    results: dict[tuple[str, int], h.LoadResult] = {}
     with h.Stack("inbound") as stack:
         stack.start_redis()
         stack.start_fake(auto_status=False)
@@ -115,19 +106,26 @@ def main() -> None:
 
         port = h.free_port()
         env = stack.env(district, f"http://127.0.0.1:{port}")
-        hotline = start(stack, HOTLINE_APP, env, PROCFILE, port=port)
-        bare = start(stack, BARE_APP, env, PROCFILE)
+        hotline = stack.start_server(HOTLINE_APP, env, PROCFILE, port=port)
+        bare = stack.start_server(BARE_APP, env, PROCFILE)
         hotline.settle()
         bare.settle()
         check = h.post_once(hotline.url, build(hotline, 1, 90000)[0])
         if check[0] != 200 or EXPECT_HOTLINE not in check[1]:
             sys.exit(f"the hotline did not answer as expected: {check}\n{stack.log_tail('web')}")
 
-        for level in levels:
-            for name, server, expect in (("bare", bare, EXPECT_BARE), ("hotline", hotline, EXPECT_HOTLINE)):
-                results[name, level] = measure(server, store, level, args.duration, expect, stack.redis_pid())
-                if results[name, level].first_error:
-                    print(f"  {name} at {level}: {results[name, level].first_error}", file=sys.stderr)
+        # Rounds interleave bare and hotline at each level; the best of each is kept: other processes
+        # on the machine, and how the kernel happens to spread the connections over the server's
+        # processes, can only slow a run down.
+        every: dict[tuple[str, int], list[h.LoadResult]] = {}
+        for _ in range(args.rounds):
+            for level in levels:
+                for name, server, expect in (("bare", bare, EXPECT_BARE), ("hotline", hotline, EXPECT_HOTLINE)):
+                    result = measure(server, store, level, args.duration, expect, stack.redis_pid())
+                    every.setdefault((name, level), []).append(result)
+                    if result.first_error:
+                        print(f"  {name} at {level}: {result.first_error}", file=sys.stderr)
+        results = {run: max(found, key=lambda r: r.rate) for run, found in every.items()}
         paced = {}
         rates = [float(x) for x in args.paced.split(",") if x]
         for rate in rates:
@@ -157,9 +155,13 @@ def main() -> None:
             p99 = h.percentile(hot_r.latencies, 99)
             ratio_rows.append([level, f"{bare_r.rate:.0f}", f"{hot_r.rate:.0f}", f"{ratio:.2f}",
                                f"{h.verdict(ratio >= RATIO_TARGET)} (>= {RATIO_TARGET})",
+                               f"{h.verdict(ratio >= SERVER_RATIO_TARGET)} (>= {SERVER_RATIO_TARGET})",
                                h.ms(p99), f"{h.verdict(p99 <= P99_TARGET)} (<= 20 ms)" if level == 32 else "-"])
-        print(h.table(["senders", "bare req/s", "hotline req/s", "ratio", "ratio target", "hotline p99 ms",
+        print(h.table(["senders", "bare req/s", "hotline req/s", "ratio", "ratio target", "issue 13", "hotline p99 ms",
                        "p99 target"], ratio_rows))
+        print("every round (req/s): " + "; ".join(
+            f"{level} senders: bare {'/'.join(f'{r.rate:.0f}' for r in every['bare', level])}, "
+            f"hotline {'/'.join(f'{r.rate:.0f}' for r in every['hotline', level])}" for level in levels))
         bare_max = max((results["bare", lv] for lv in levels), key=lambda r: r.rate)
         per_req = bare_max.client_cpu / max(bare_max.count, 1)
         print(f"\nclient ceiling: the bare endpoint peaks at {bare_max.rate:.0f} req/s ({bare_max.concurrency} senders); "
@@ -185,7 +187,7 @@ def main() -> None:
             for config in [PROCFILE, *ALTERNATIVES]:
                 port = h.free_port()
                 env = stack.env(district, f"http://127.0.0.1:{port}")
-                servers.append(start(stack, HOTLINE_APP, env, config, port=port))
+                servers.append(stack.start_server(HOTLINE_APP, env, config, port=port))
             for server in servers:
                 server.settle()
             runs: dict[str, list[h.LoadResult]] = {}

@@ -21,7 +21,7 @@ var/cache (every later start and reload); and the whole `python -c` process for 
 numbers (the roster lookup; 3 members x 25 texts, under the per-number rate limit). **job** = one `hotline worker`; ICE from a different roster member each
 time (one at a time, each incident closed before the next): ICE POST -> the legal office's text
 received by the fake Twilio, and RQ's run time of the run_tier and deliver jobs. The three
-configurations run at once (each with its own Redis, gunicorn and worker) and the load alternates
+configurations run at once (each with its own Redis, web server and worker) and the load alternates
 between them, so a busy moment on the shared machine hits all three alike. HOTLINE_ENV=production,
 as deployed (the processes settle their heaps after loading: hotline/services.py, settle_heap).
 
@@ -181,7 +181,7 @@ def main() -> None:
             print(f"generated the districts in {time.perf_counter() - t0:.1f} s")
             for name, scenario in scenarios.items():
                 starts[name] = start_times(stack, name, scenario["path"])
-            # All three run at once, each with its own Redis, gunicorn and worker, and the load
+            # All three run at once, each with its own Redis, web server and worker, and the load
             # alternates between them: a busy moment on this shared machine hits all three alike.
             running = {}
             for name, scenario in scenarios.items():
@@ -192,9 +192,7 @@ def main() -> None:
                 # Production, as deployed: the processes settle their heaps after loading (settle_heap).
                 env = stack.env(scenario["path"], f"http://127.0.0.1:{port}", REDIS_URL=server_redis.url,
                                 HOTLINE_ENV="production")
-                kind, workers, threads = h.procfile_web_config()
-                server = stack.start_gunicorn("hotline.app:create_app()", env, port=port, workers=workers,
-                                              threads=threads, worker_class=kind)
+                server = stack.start_server("hotline.app:create_app()", env, h.procfile_web_config(), port=port)
                 stack.start_worker(env)
                 running[name] = {"server": server, "incidents": IncidentStore(connect(server_redis.url)),
                                  "queue": Queue(QUEUE_NAME, connection=redis.Redis.from_url(server_redis.url))}

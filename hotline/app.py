@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
@@ -47,6 +48,16 @@ def _require(settings: Settings) -> None:
         raise ConfigError(problems)
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions (the dashboard's), but a request without the cookie (every
+    Twilio webhook) gets an empty session without building a signer first."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     settings = settings or settings_from_env()
     configure_logging(settings.log_level)
@@ -55,6 +66,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install(services)
 
     app = Flask(__name__)
+    app.session_interface = CookieSessions()
     app.config.update(
         HOTLINE_SETTINGS=settings,
         SECRET_KEY=settings.secret_key or "development-only-" + (settings.twilio_auth_token or ""),

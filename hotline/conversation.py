@@ -21,7 +21,7 @@ from .engine.keywords import OPT_IN_WORDS, OPT_OUT_WORDS, reserved_word
 from .facts import FACTS
 from .phones import mask
 from .services import Services
-from .sessions import call_key, sms_key
+from .sessions import Loaded, call_key, sms_key
 from .staff_commands import CONTACT_COMMANDS, command_incident_id, contact_command, lead_command
 from .store import key
 from .turn import ActionResult, Turn, TurnResult
@@ -83,7 +83,7 @@ def _finish(turn: Turn, outcome: engine.Outcome) -> TurnResult:
         try:
             if turn.channel == "sms":
                 _schedule_timeout(turn)
-            turn.services.sessions.save(turn.session_key, state, _session_ttl(turn, state["flow"]))
+            turn.services.sessions.save(turn.session_key, state, _session_ttl(turn, state["flow"]), into=turn.writes)
         except STORE_ERRORS as exc:
             turn.store_ok = False
             log.error("conversation not saved (%s): line=%s caller=%s", type(exc).__name__, turn.line.number,
@@ -115,23 +115,27 @@ def _start(turn: Turn, flow_id: str, step: str | None = None, keep: tuple[str, .
     return _finish(turn, engine.start(flow, state, turn.context(), step))
 
 
-def _load(services: Services, session_key: str) -> tuple[dict | None, bool]:
+def _load(services: Services, session_key: str) -> Loaded:
     try:
-        return services.sessions.load(session_key), True
+        return Loaded(services.sessions.load(session_key), True)
     except STORE_ERRORS as exc:
         log.error("conversation store unreachable (%s)", type(exc).__name__)
-        return None, False
+        return Loaded(None, False)
 
 
 # --- Text messages ------------------------------------------------------------------------------
 
 def handle_text(services: Services, district: District, line: Line, sender: str, body: str,
-                media: tuple[str, ...] = ()) -> TurnResult:
+                media: tuple[str, ...] = (), *, loaded: Loaded | None = None,
+                writes: redis.client.Pipeline | None = None) -> TurnResult:
+    """One text. ``loaded``: the conversation when the caller already read it (sms_key) in its own
+    round trip; ``writes``: a pipeline the caller sends after the turn, on which the conversation's
+    save is queued (the webhook's writes then cost one round trip)."""
     content = services.content(district)
     session_key = sms_key(district.id, line.number, sender)
-    state, store_ok = _load(services, session_key)
+    state, store_ok = loaded if loaded is not None else _load(services, session_key)
     turn = Turn(services, district, line, sender, "sms", content, dict(state or {}), session_key, store_ok,
-                facts=FACTS)
+                facts=FACTS, writes=writes)
     if not media:
         reserved = reserved_word(body)
         if reserved and (reserved != "YES" or _opted_out(turn)):
@@ -198,7 +202,8 @@ def _start_by_keyword(turn: Turn, match: KeywordMatch, trigger, had_session: boo
 
 def _save(turn: Turn) -> None:
     try:
-        turn.services.sessions.save(turn.session_key, turn.state, _session_ttl(turn, turn.state["flow"]))
+        turn.services.sessions.save(turn.session_key, turn.state, _session_ttl(turn, turn.state["flow"]),
+                                    into=turn.writes)
     except STORE_ERRORS as exc:
         log.error("conversation not saved (%s): line=%s caller=%s", type(exc).__name__, turn.line.number,
                   mask(turn.caller))

@@ -15,8 +15,6 @@ Flows and catalogs are not reloaded (a restart loads them).
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 
 import redis
@@ -48,7 +46,6 @@ class Reloader:
         self.next_check = 0.0
         self.generation: int | None = None      # the generation this process's configuration answers
         self.failed: list[Problem] = []         # why the last reload was refused (empty: it was not)
-        self.process = f"{socket.gethostname()}:{os.getpid()}"
 
     def start(self) -> None:
         """Note the generation the files just read answer (at process start), so that a reload asked

@@ -64,10 +64,14 @@ _content_cache: dict[tuple[Path, Path], Content] = {}
 
 
 def content_for_dirs(flows_dir: Path | None, messages_dir: Path | None) -> Content:
-    dirs = (flows_dir or content_paths.flows_dir(), messages_dir or content_paths.messages_dir())
-    if dirs not in _content_cache:
-        _content_cache[dirs] = load_content(*dirs)
-    return _content_cache[dirs]
+    # Every turn asks: the folders as given (None: the shipped ones) answer without resolving paths.
+    cached = _content_cache.get((flows_dir, messages_dir))
+    if cached is None:
+        dirs = (flows_dir or content_paths.flows_dir(), messages_dir or content_paths.messages_dir())
+        if dirs not in _content_cache:
+            _content_cache[dirs] = load_content(*dirs)
+        cached = _content_cache[(flows_dir, messages_dir)] = _content_cache[dirs]
+    return cached
 
 
 def check_configuration(settings: Settings) -> tuple[Directory, list[Problem]]:

@@ -3,8 +3,11 @@ actions and staff commands read a Turn; conversation.py builds it around the pur
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+import redis
 
 from . import engine, recording_store
 from .district import District, Line
@@ -13,6 +16,12 @@ from .recordings import missing_for_family_line
 from .render.values import Phone
 from .services import Content, Services
 from .variables import base_variables
+
+
+@functools.lru_cache(maxsize=512)
+def _normalized(words: tuple[str, ...]) -> frozenset[str]:
+    """A catalog's yes/no words as the engine compares them (every turn asks; catalogs rarely change)."""
+    return frozenset(engine.normalize(w) for w in words)
 
 
 @dataclass
@@ -42,6 +51,8 @@ class Turn:
     # False for a call whose caller ID the carrier could not vouch for (callerid.py): the roster
     # then proves nothing and the caller is asked for the staff code.
     caller_id_trusted: bool = True
+    # A pipeline the channel sends after the turn: the conversation's save is queued on it.
+    writes: redis.client.Pipeline | None = None
 
     def roster_member(self):
         """The roster entry of the caller's number, when the number can be believed."""
@@ -83,8 +94,8 @@ class Turn:
                 "schools": [(s.id, s.name) for s in self.district.schools.values()],
                 "languages": [(code, self.content.catalogs.get(code).name) for code in self.district.languages],
             },
-            yes_words=frozenset(engine.normalize(w) for w in catalog.keywords.get("yes", ())),
-            no_words=frozenset(engine.normalize(w) for w in catalog.keywords.get("no", ())),
+            yes_words=_normalized(catalog.keywords.get("yes", ())),
+            no_words=_normalized(catalog.keywords.get("no", ())),
             region=self.district.region,
             staff_code=self.district.staff_code,
         )

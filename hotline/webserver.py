@@ -36,7 +36,7 @@ CHECK_INTERVAL = 2
 # Open connections at once; beyond this waitress stops accepting until some close. Each slow
 # client costs a socket and a few KB, and the read deadline frees it within 15 s.
 CONNECTION_LIMIT = 1000
-THREADS = 8
+THREADS = 4
 MAX_BODY = 64 * 1024           # as app.MAX_REQUEST_BYTES: Twilio's largest webhooks are a few KB
 MAX_HEADERS = 32 * 1024
 
@@ -70,12 +70,15 @@ class _HotlineServer(TcpWSGIServer):
 
 
 class WebServer:
-    """One listening socket, an I/O thread and ``threads`` worker threads."""
+    """An I/O thread and ``threads`` worker threads, on a socket of its own (``host``, ``port``) or on
+    listening sockets another process opened (``sockets``: a gunicorn master's, webprocesses.py)."""
 
-    def __init__(self, app, host: str, port: int, threads: int = THREADS,
-                 read_timeout: float = REQUEST_READ_TIMEOUT, connection_limit: int = CONNECTION_LIMIT):
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, threads: int = THREADS,
+                 read_timeout: float = REQUEST_READ_TIMEOUT, connection_limit: int = CONNECTION_LIMIT,
+                 sockets: list[socket.socket] | None = None):
+        where = {"sockets": sockets} if sockets else {"host": host, "port": port}
         adjustments = Adjustments(
-            host=host, port=port, threads=threads, connection_limit=connection_limit,
+            **where, threads=threads, connection_limit=connection_limit,
             channel_timeout=IDLE_TIMEOUT, cleanup_interval=CHECK_INTERVAL,
             max_request_body_size=MAX_BODY, max_request_header_size=MAX_HEADERS,
             # No "Server:" header: it tells an attacker which server's bugs to try.
@@ -89,9 +92,18 @@ class WebServer:
         dispatcher = ThreadedTaskDispatcher()
         dispatcher.set_thread_count(threads)
         self._map: dict = {}
-        self.server = _HotlineServer(app, self._map, dispatcher=dispatcher, adj=adjustments,
-                                     sockinfo=adjustments.listen[0])
-        self.server.read_timeout = read_timeout
+        if sockets:
+            self.servers = [
+                _HotlineServer(app, self._map, _sock=sock, dispatcher=dispatcher, adj=adjustments, bind_socket=False,
+                               sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()))
+                for sock in adjustments.sockets
+            ]
+        else:
+            self.servers = [_HotlineServer(app, self._map, dispatcher=dispatcher, adj=adjustments,
+                                           sockinfo=adjustments.listen[0])]
+        self.server = self.servers[0]
+        for server in self.servers:
+            server.read_timeout = read_timeout
         self._stopped = threading.Event()
 
     @property
@@ -107,6 +119,31 @@ class WebServer:
             self.server.run()
         finally:
             self._stopped.set()
+
+    def serve_while(self, keep_serving, heartbeat, every: float = 1.0, drain: float = 10.0) -> None:
+        """Serve while ``keep_serving()`` is true, calling ``heartbeat()`` at least every ``every``
+        seconds; then stop accepting and let the requests already read finish (up to ``drain``
+        seconds) before the threads stop."""
+        beat = 0.0
+        while keep_serving():
+            wasyncore.loop(timeout=every, map=self._map, use_poll=True, count=1)
+            now = time.monotonic()
+            if now - beat >= every:
+                heartbeat()
+                beat = now
+        for server in self.servers:
+            server.accepting = False       # the listening socket stays open for the other processes
+            server.del_channel()
+        deadline = time.monotonic() + drain
+        while self._busy() and time.monotonic() < deadline:
+            wasyncore.loop(timeout=0.1, map=self._map, use_poll=True, count=1)
+        self._stopped.set()
+        self.shutdown(timeout=max(deadline - time.monotonic(), 0.1))
+
+    def _busy(self) -> bool:
+        """A request is being answered, or an answer is still being written out."""
+        return any(channel.requests or channel.total_outbufs_len for channel in self._map.values()
+                   if isinstance(channel, HTTPChannel))
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop listening, close every connection and end the loop (from any thread)."""

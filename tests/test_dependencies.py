@@ -44,8 +44,8 @@ def test_the_floors_are_past_the_known_cves():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     floors = {canonicalize_name(Requirement(r).name): Requirement(r).specifier for r in project["dependencies"]}
     # flask < 3.1.1 (CVE-2025-47278), werkzeug < 3.0.6 (CVE-2024-49766/49767), requests < 2.32.4
-    # (CVE-2024-47081), waitress < 3.0.1 (CVE-2024-49768/49769), jinja2 < 3.1.6 (CVE-2025-27516).
+    # (CVE-2024-47081), waitress < 3.0.1 (CVE-2024-49768/49769), jinja2 < 3.1.6 (CVE-2025-27516),
+    # gunicorn < 23.0 (CVE-2024-6827).
     for name, bad in {"flask": "3.1.0", "werkzeug": "3.0.5", "requests": "2.32.3", "waitress": "3.0.0",
-                      "jinja2": "3.1.5"}.items():
+                      "jinja2": "3.1.5", "gunicorn": "22.0.0"}.items():
         assert not floors[name].contains(bad), f"{name} {bad} is still allowed"
-    assert "gunicorn" not in floors, "the web server is waitress (hotline/webserver.py)"

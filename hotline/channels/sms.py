@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from flask import Blueprint, request
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -17,6 +18,7 @@ from ..variables import base_variables
 from ..engine import Reply
 from ..phones import mask
 from ..render.sms import drill_prefix, render_sms
+from ..sessions import Loaded, decode, sms_key
 from .common import default_text, find_line, form_number, services, sms_text, twiml
 from .twilio_auth import admit, awaited_reply, remember_reply, twilio_only
 
@@ -48,9 +50,10 @@ def inbound_sms():
     sender = form_number("From")
     body = request.form.get("Body", "")[:1600]
     sid = request.form.get("MessageSid", "")[:64]
-    first, allowed = admit(hotline.redis, "sms", sid, "inbound", district.id, sender, limit=INBOUND_LIMIT,
-                           window=INBOUND_WINDOW)
-    if not first:
+    session_key = sms_key(district.id, line.number, sender)
+    admission = admit(hotline.redis, "sms", sid, "inbound", district.id, sender, limit=INBOUND_LIMIT,
+                      window=INBOUND_WINDOW, read=session_key)
+    if not admission.first:
         cached = awaited_reply(hotline.redis, "sms", sid)
         if cached is not None:
             log.info("repeated MessageSid %s: the first answer again, no second effect", sid)
@@ -58,7 +61,7 @@ def inbound_sms():
         # The first attempt never answered (its web process died): answer this one. Starting an
         # incident is idempotent for the same reporter, and silence is not an answer.
         log.warning("repeated MessageSid %s: the first attempt did not finish; answering now", sid)
-    elif not allowed:
+    elif not admission.allowed:
         first_over = ratelimit.allow(hotline.redis, "inbound-told", district.id, sender, limit=1,
                                      window=INBOUND_WINDOW)
         log.warning("rate limited line=%s from=%s", line.number, mask(sender))
@@ -70,15 +73,18 @@ def inbound_sms():
     log.info("sms in line=%s from=%s sid=%s chars=%d media=%d", line.number, mask(sender), sid, len(body),
              len(media))
     content = hotline.content(district)
+    # The conversation read with the admission (unless it was a repeat: it may have moved since),
+    # and its save sent with the reply cache below: two round trips for the whole text.
+    loaded = Loaded(decode(admission.value), admission.answered) if admission.first else None
+    writes = hotline.redis.pipeline(transaction=False)
     try:
-        result = handle_text(hotline, district, line, sender, body, media)
+        result = handle_text(hotline, district, line, sender, body, media, loaded=loaded, writes=writes)
         if result.silent:
-            if sid:
-                remember_reply(hotline.redis, str(MessagingResponse()), "sms", sid)
-            return twiml(MessagingResponse())
-        prefix = drill_prefix(content.catalogs, result.lang, district.default_language) if result.drill else ""
-        texts = render_sms(result.items, content.catalogs, result.lang, district.default_language,
-                           result.variables, prefix)
+            texts = []
+        else:
+            prefix = drill_prefix(content.catalogs, result.lang, district.default_language) if result.drill else ""
+            texts = render_sms(result.items, content.catalogs, result.lang, district.default_language,
+                               result.variables, prefix)
     except Exception:  # noqa: BLE001 — a bug must not leave a front desk without the protocol
         log.exception("sms turn failed line=%s from=%s", line.number, mask(sender))
         texts = emergency_texts(district, line, body)
@@ -87,8 +93,18 @@ def inbound_sms():
         response.message(text)
     body_xml = str(response)
     if sid:
-        remember_reply(hotline.redis, body_xml, "sms", sid)
+        remember_reply(writes, body_xml, "sms", sid)
+    _send(writes, line, sender)
     return twiml(body_xml)
+
+
+def _send(writes, line, sender: str) -> None:
+    try:
+        writes.execute()
+    except (redis.RedisError, OSError) as exc:
+        log.error("conversation not saved (%s): line=%s caller=%s", type(exc).__name__, line.number, mask(sender))
+    finally:
+        writes.reset()
 
 
 def emergency_texts(district, line, body: str) -> list[str]:

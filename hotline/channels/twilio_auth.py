@@ -11,8 +11,9 @@ without a token the app does not start (``hotline serve`` makes a local developm
 from __future__ import annotations
 
 import functools
-import time
 import logging
+import time
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlparse, urlsplit
 
 import redis
@@ -94,26 +95,39 @@ def first_time(store: redis.Redis, *parts: str) -> bool:
         return True
 
 
+class Admission(NamedTuple):
+    first: bool             # not a repeated MessageSid
+    allowed: bool           # the sender is within the rate limit
+    value: str | None       # what the ``read`` key held
+    answered: bool          # the store answered (a failure admits: see admit)
+
+
 def admit(store: redis.Redis, channel: str, sid: str, bucket: str, scope: str, subject: str, *, limit: int,
-          window: int) -> tuple[bool, bool]:
+          window: int, read: str | None = None) -> Admission:
     """One Redis round trip for what every inbound request asks first: is it new (not a repeated
-    MessageSid), and is its sender within the rate limit (ratelimit.allow's counter)? A store
-    failure answers (True, True): a staff member must get the protocol. A repeat counts towards
-    the limit too (Twilio repeats rarely; the limit is generous)."""
+    MessageSid), is its sender within the rate limit (ratelimit.allow's counter), and what does
+    the ``read`` key (the conversation) hold? A store failure admits: a staff member must get
+    the protocol. A repeat counts towards the limit too (Twilio repeats rarely; the limit is
+    generous)."""
     counter = key("rate", bucket, scope, subject)
     try:
-        with store.pipeline() as pipe:
+        # No MULTI/EXEC: each command stands alone, and a transaction would cost two more.
+        with store.pipeline(transaction=False) as pipe:
             if sid:
                 pipe.set(key("seen", channel, sid), "1", nx=True, ex=DEDUPE_TTL)
             pipe.set(counter, 0, ex=window, nx=True)
             pipe.incr(counter)
+            if read:
+                pipe.get(read)
             results = pipe.execute()
     except (redis.RedisError, OSError):
-        return True, True
-    return (bool(results[0]) if sid else True), results[-1] <= limit
+        return Admission(True, True, None, False)
+    value = results.pop() if read else None
+    return Admission(bool(results[0]) if sid else True, results[-1] <= limit, value, True)
 
 
-def remember_reply(store: redis.Redis, body: str, *parts: str) -> None:
+def remember_reply(store: redis.Redis | redis.client.Pipeline, body: str, *parts: str) -> None:
+    """Keep the answer for a repeat of this request (``store`` may be a pipeline its owner sends)."""
     try:
         store.set(key("reply", *parts), body, ex=REPLY_CACHE_TTL)
     except (redis.RedisError, OSError):

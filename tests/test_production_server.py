@@ -1,15 +1,19 @@
-"""Issue 13: the production web server, started exactly as the Procfile says, keeps answering
-Twilio while many clients trickle their requests a byte a second (slowloris)."""
+"""Issue 13: the production web server, started exactly as the Procfile says: it keeps answering
+Twilio while many clients trickle their requests a byte a second (slowloris), and its processes
+(gunicorn's master supervising waitress workers, hotline/webprocesses.py) share the port, are
+replaced when one dies and all stop on SIGTERM."""
 
 from __future__ import annotations
 
 import os
 import shlex
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,10 +23,11 @@ from hotline.redis_server import free_port
 from hotline.sim.phone import TwilioPhone, http_transport
 from hotline.sim.twiml import messages
 
-from conftest import ACCOUNT_SID, AUTH_TOKEN, FRONT_DESK, LEGAL, STAFF_LINE, kill_tree, write_district
+from conftest import ACCOUNT_SID, AUTH_TOKEN, FRONT_DESK, LEGAL, STAFF_LINE, kill_tree, process_tree, write_district
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW_CLIENTS = 50
+WEB_PROCESSES = 2
 
 
 def procfile_command(name: str) -> str:
@@ -41,6 +46,8 @@ def production_env(redis_url: str, district: Path, fake, port: int) -> dict[str,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_API_BASE_URL": fake.base_url,
         "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}", "HOTLINE_SECRET_KEY": "k" * 64,
         "HOTLINE_ADMIN_PASSWORD": "a long enough password", "HOTLINE_RETRY_INTERVALS": "0,0",
+        # As a platform sets it (the default is one process per core, which differs between machines).
+        "WEB_CONCURRENCY": str(WEB_PROCESSES),
         # HOTLINE_ENV unset: production, as deployed.
     })
     return env
@@ -75,6 +82,17 @@ class Trickler:
             sock.close()
 
 
+@dataclass
+class Production:
+    base: str
+    port: int
+    web: subprocess.Popen          # the master: `exec hotline web`
+    log: Path
+
+    def web_workers(self) -> list[int]:
+        return [pid for pid in process_tree(self.web.pid) if pid != self.web.pid]
+
+
 @pytest.fixture
 def production(redis_url, fake_twilio, tmp_path):
     port = free_port()
@@ -98,7 +116,7 @@ def production(redis_url, fake_twilio, tmp_path):
                 raise AssertionError("the Procfile's processes did not start:\n"
                                      + (tmp_path / "procfile.log").read_text(errors="replace")[-3000:])
             time.sleep(0.2)
-        yield base, port
+        yield Production(base, port, processes[0], tmp_path / "procfile.log")
     finally:
         for process in processes:
             kill_tree(process.pid)
@@ -111,7 +129,7 @@ def test_procfile_runs_the_buffering_server():
 
 
 def test_an_ice_text_is_answered_while_fifty_clients_trickle(production, fake_twilio):
-    base, port = production
+    base, port = production.base, production.port
     trickler = Trickler(port, SLOW_CLIENTS)
     try:
         time.sleep(2.0)        # every slow connection is open and has sent some of its body
@@ -133,7 +151,7 @@ def test_an_ice_text_is_answered_while_fifty_clients_trickle(production, fake_tw
 
 @pytest.mark.slow
 def test_a_request_that_takes_too_long_to_arrive_is_cut_off(production):
-    base, port = production
+    port = production.port
     from hotline.webserver import CHECK_INTERVAL, REQUEST_READ_TIMEOUT
 
     trickler = Trickler(port, 1)
@@ -155,6 +173,47 @@ def test_a_request_that_takes_too_long_to_arrive_is_cut_off(production):
 
 
 def test_no_server_header(production):
-    base, _ = production
-    response = requests.get(base + "/healthz", timeout=2)
+    response = requests.get(production.base + "/healthz", timeout=2)
     assert "Server" not in response.headers
+
+
+def _ice(production, sender: str = FRONT_DESK) -> list[str]:
+    phone = TwilioPhone(production.base, AUTH_TOKEN, http_transport(timeout=10), ACCOUNT_SID)
+    answer = phone.post("/sms", phone.text_form(sender, STAFF_LINE, "ICE"))
+    assert answer.status == 200, answer.text
+    return messages(answer.text)
+
+
+def _wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(what)
+
+
+def test_the_web_processes_share_the_port_and_a_dead_one_is_replaced(production, fake_twilio):
+    first = _wait_for(lambda: (w := production.web_workers()) and len(w) == WEB_PROCESSES and w, 15,
+                      f"hotline web did not start {WEB_PROCESSES} processes")
+    os.kill(first[0], signal.SIGKILL)          # a worker dies (the OOM killer, a crash)
+    # The other, on the same port, keeps answering at once; the master starts a new one in its place.
+    assert any("ICE AT SCHOOL" in text for text in _ice(production)), "no protocol while a worker was dead"
+    replaced = _wait_for(lambda: (w := production.web_workers()) and len(w) == WEB_PROCESSES
+                         and first[0] not in w and w, 15, "the dead web process was not replaced")
+    assert first[1] in replaced
+    assert any("ICE AT SCHOOL" in text for text in _ice(production, "+13035550177"))
+    assert fake_twilio.wait_for_messages(LEGAL, timeout=5)
+
+
+def test_sigterm_stops_every_web_process(production):
+    workers = _wait_for(lambda: (w := production.web_workers()) and len(w) == WEB_PROCESSES and w, 15,
+                        f"hotline web did not start {WEB_PROCESSES} processes")
+    production.web.send_signal(signal.SIGTERM)
+    assert production.web.wait(timeout=30) == 0, production.log.read_text(errors="replace")[-2000:]
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", production.port), timeout=1)
