@@ -146,7 +146,7 @@ def ice_once(stack: h.Stack, running: dict, scenario: dict, reporter: str, watch
     latency = watch.messages[scenario["legal"], incident.id] - t0
     queue = running["queue"]
     watch.wait(lambda: queue.count == 0 and StartedJobRegistry(queue=queue).count == 0, timeout=10)
-    store.close(incident, by="benchmark")
+    h.close_quietly(store, incident)
     return latency
 
 

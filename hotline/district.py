@@ -208,7 +208,7 @@ class District:
         return self.office_hours[hours].is_open(moment or self.now())
 
     def contacts_with_role(self, role: str) -> list[Contact]:
-        return [c for c in self.contacts.values() if c.role == role]
+        return list(self._contacts_by_role.get(role, ()))
 
     def first_contact(self, role: str) -> Contact | None:
         found = self.contacts_with_role(role)
@@ -222,6 +222,13 @@ class District:
         for contact in self.contacts.values():
             index.setdefault(contact.number, []).append(contact)
         return {number: tuple(found) for number, found in index.items()}
+
+    @cached_property
+    def _contacts_by_role(self) -> dict[str, tuple[Contact, ...]]:
+        index: dict[str, list[Contact]] = {}
+        for contact in self.contacts.values():         # in the file's order: the first is the first asked
+            index.setdefault(contact.role, []).append(contact)
+        return {role: tuple(found) for role, found in index.items()}
 
     @cached_property
     def _lines_by_number(self) -> dict[str, Line]:
