@@ -82,8 +82,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per measured run (default 3)")
     parser.add_argument("--levels", default="1,8,32", help="concurrent senders (default 1,8,32)")
     parser.add_argument("--paced", default="50,100,150", help="open-loop rates (req/s) offered by 32 senders (default 50,100,150)")
-    parser.add_argument("--rounds", type=int, default=2, help="closed-loop runs per level and endpoint, interleaved; "
-                        "the best is reported (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="closed-loop runs per level and endpoint, interleaved; "
+                        "the best is reported (default 3)")
     parser.add_argument("--no-configs", action="store_true", help="skip the other server configurations")
     parser.add_argument("--config-duration", type=float, default=2.0, help="seconds per configuration run")
     args = parser.parse_args()
@@ -93,7 +93,8 @@ def main() -> None:
         (f"the load client (Python threads, one keep-alive http.client connection each), the web server and Redis "
          f"share the same {h.cores()} cores: every figure is for all three on this machine"),
         (f"each request: a family-line {BODY!r} from a new sender (distinct From, distinct MessageSid), "
-         f"signed before the timed loop; {args.duration:.0f} s per run after a 1 s warm-up"),
+         f"signed before the timed loop; {args.duration:.0f} s per run after a 1 s warm-up, {args.rounds} rounds; "
+         f"HOTLINE_ENV=production (as deployed: the heap is settled after loading)"),
         ("CPU columns are % of one core over the run (200% = both cores); 'other CPU' is what processes outside "
          "this benchmark used meanwhile (the machine is shared); percentiles are nearest-rank"),
     ])
@@ -105,7 +106,7 @@ def main() -> None:
         district = h.write_district(stack.tmp / "district.yaml")
 
         port = h.free_port()
-        env = stack.env(district, f"http://127.0.0.1:{port}")
+        env = stack.env(district, f"http://127.0.0.1:{port}", HOTLINE_ENV="production")
         hotline = stack.start_server(HOTLINE_APP, env, PROCFILE, port=port)
         bare = stack.start_server(BARE_APP, env, PROCFILE)
         hotline.settle()
@@ -186,7 +187,7 @@ def main() -> None:
             servers = []
             for config in [PROCFILE, *ALTERNATIVES]:
                 port = h.free_port()
-                env = stack.env(district, f"http://127.0.0.1:{port}")
+                env = stack.env(district, f"http://127.0.0.1:{port}", HOTLINE_ENV="production")
                 servers.append(stack.start_server(HOTLINE_APP, env, config, port=port))
             for server in servers:
                 server.settle()
