@@ -217,3 +217,34 @@ def test_sigterm_stops_every_web_process(production):
             os.kill(pid, 0)
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", production.port), timeout=1)
+
+
+def test_a_stopping_process_finishes_the_requests_it_has_read():
+    """SIGTERM (alive = False) stops accepting, but a request already read is answered in full."""
+    from hotline.webserver import WebServer
+
+    started = threading.Event()
+
+    def slow_app(environ, start_response):
+        started.set()
+        time.sleep(2.5)           # longer than the I/O loop's 1 s poll: the stop is seen mid-request
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"answered after the stop"]
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = WebServer(slow_app, sockets=[listener])
+    serving = threading.Event()
+    serving.set()
+    thread = threading.Thread(target=server.serve_while, args=(serving.is_set, lambda: None), daemon=True)
+    thread.start()
+    answers = []
+    client = threading.Thread(target=lambda: answers.append(requests.get(f"http://127.0.0.1:{port}/", timeout=10)))
+    client.start()
+    assert started.wait(5), "the request never reached the app"
+    serving.clear()                         # as the master's SIGTERM does (alive = False)
+    client.join(10)
+    thread.join(15)
+    assert not thread.is_alive(), "the server did not stop"
+    assert answers and answers[0].status_code == 200 and answers[0].text == "answered after the stop"
+    listener.close()
