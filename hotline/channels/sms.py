@@ -98,11 +98,13 @@ def inbound_sms():
     return twiml(body_xml)
 
 
-def _send(writes, line, sender: str) -> None:
+def _send(writes: redis.client.Pipeline, line, sender: str) -> None:
+    """One round trip for what the text leaves behind: the conversation and the answer for a repeat."""
     try:
         writes.execute()
     except (redis.RedisError, OSError) as exc:
-        log.error("conversation not saved (%s): line=%s caller=%s", type(exc).__name__, line.number, mask(sender))
+        log.error("conversation and reply cache not saved (%s): line=%s caller=%s", type(exc).__name__, line.number,
+                  mask(sender))
     finally:
         writes.reset()
 
