@@ -41,7 +41,7 @@ def test_an_impossible_closed_date_is_a_problem_not_a_traceback(tmp_path, monkey
 
 
 def test_an_unquoted_real_date_still_closes_the_office(tmp_path):
-    path = write_district(tmp_path, {"office_hours": {"legal": {"closed": ["DATE"]}}})
+    path = write_district(tmp_path, {"office_hours": {"legal": {"daily": "00:00-24:00", "closed": ["DATE"]}}})
     path.write_text(path.read_text().replace("DATE", "2026-12-25"))
     hours = load_directory(path, LANGUAGES).single.office_hours["legal"]
     assert hours.closed == {dt.date(2026, 12, 25)}
@@ -63,7 +63,7 @@ def test_an_overnight_range_is_open_through_the_night(tmp_path, monkeypatch):
 def test_a_day_without_hours_stays_closed(tmp_path):
     path = write_district(tmp_path, {"office_hours": {"legal": {"daily": "00:00-00:00"}}})
     hours = load_directory(path, LANGUAGES).single.office_hours["legal"]
-    saturday = dt.date(2026, 12, 5)   # the demo's weekday hours do not apply
+    saturday = dt.date(2026, 12, 5)
     assert not any(hours.is_open(dt.datetime.combine(saturday, dt.time(h))) for h in range(24))
 
 
