@@ -67,9 +67,12 @@ class Reloader:
         except (redis.RedisError, OSError):
             return
         generation = int(value or 0)
-        if self.generation is None:
-            self.generation = generation        # the files were read at start: that is this generation
+        if self.generation is None and generation == 0:
+            self.generation = 0                 # no reload was ever asked for: the files read at start are current
             return
+        # A new generation, or Redis was unreachable at start (generation unknown) and a reload has
+        # been asked for at some time: which files were read then is unknown, so read them again.
+        # (A web process gunicorn's master starts later begins with the master's configuration.)
         if generation != self.generation:
             self.reload(generation)
 

@@ -49,6 +49,19 @@ def test_a_new_roster_member_is_known_after_hotline_reload(hotline, monkeypatch)
     assert hotline.services.reloader.report() == {"generation": 1}
 
 
+def test_a_process_that_started_without_redis_reads_the_files_again_once_a_reload_was_asked(hotline, monkeypatch):
+    edit(hotline.settings.district_path,
+         lambda d: d["roster"].update({NEW_STAFF: {"name": "Nia Brooks", "role": "front desk", "school": "lincoln"}}))
+    assert reload_cli(monkeypatch, hotline).exit_code == 0
+    # As if Redis had been unreachable when this process started (or its parent, for a web process
+    # the master forks later): it cannot know which generation its configuration answers.
+    hotline.services.reloader.generation = None
+    look_now(hotline)
+    hotline.text(FRONT_DESK, STAFF_LINE, "hello")
+    assert hotline.services.directory.single.roster[NEW_STAFF].name == "Nia Brooks"
+    assert hotline.services.reloader.report() == {"generation": 1}
+
+
 def test_a_bad_file_is_refused_and_the_hotline_keeps_its_configuration(hotline, monkeypatch):
     path = hotline.settings.district_path
     edit(path, lambda d: d["contacts"]["legal_office"].update(number="555-LAWYER"))
