@@ -7,8 +7,9 @@ thread, so it cannot starve the threads that answer Twilio. (gunicorn's sync and
 read the body inside the worker thread: six such clients stopped a 2x2 gunicorn.)
 
 What waitress lacks we add here: a deadline for reading a whole request (its own channel_timeout
-only closes connections that are *silent*; a 1 byte/s client never is). Both ``hotline web`` (the
-Procfile) and ``hotline serve`` run this server.
+only closes connections that are *silent*; a 1 byte/s client never is). ``hotline serve`` runs
+this server in one process; ``hotline web`` (the Procfile) runs one per core under gunicorn's
+master (webprocesses.py).
 """
 
 from __future__ import annotations
@@ -150,11 +151,3 @@ class WebServer:
         self.server.task_dispatcher.shutdown(timeout=timeout)
         wasyncore.close_all(self._map)
         self._stopped.wait(timeout)
-
-
-def run(app, host: str, port: int, threads: int = THREADS) -> None:
-    """Serve until SIGINT/SIGTERM (the Procfile's ``web`` process)."""
-    server = WebServer(app, host, port, threads=threads)
-    family = "IPv6" if server.server.family == socket.AF_INET6 else "IPv4"
-    log.info("web server listening on %s:%s (%s, %d threads)", server.host, server.port, family, threads)
-    server.serve_forever()
