@@ -13,6 +13,8 @@ from conftest import (ALWAYS_CLOSED, BACKUP, DESIGNEE, FAST_TIERS, FRONT_DESK, L
                       ROOSEVELT_DESK, SAFETY, STAFF_LINE, STRANGER, bodies, incident, timeline_text)
 from hotline.cli import main
 from hotline.segments import count_segments
+from hotline.sessions import sms_key
+from hotline.timeouts import run_sms_timeout
 
 FAST = FAST_TIERS
 
@@ -426,3 +428,33 @@ def test_an_unverified_caller_nobody_answers_is_not_promised_a_voicemail_or_a_te
     assert call.turn.hangup and not call.turn.record, "no voicemail: there is no incident to put it on"
     assert "the hotline has alerted nobody" in call.turn.said and "3 0 3 5 5 5 0 1 1 0" in call.turn.said
     assert "We will text you" not in call.turn.said
+
+
+def _let_every_question_time_out(hotline, number: str) -> None:
+    """Run each SMS question's timeout in turn, as the scheduled jobs would, until the conversation ends."""
+    services = hotline.services
+    key = sms_key("demo", STAFF_LINE, number)
+    for _ in range(20):
+        state = services.sessions.load(key)
+        if not state or state.get("done"):
+            return
+        run_sms_timeout(services, "demo", STAFF_LINE, number, state["seq"])
+    raise AssertionError("the conversation never ended")
+
+
+def test_an_unknown_number_that_gives_no_code_is_never_told_it_has_an_incident(hotline):
+    hotline.text(STRANGER, STAFF_LINE, "ICE")
+    _let_every_question_time_out(hotline, STRANGER)
+    texts = bodies(hotline.fake, STRANGER)
+    assert texts, "the questions and the end were texted"
+    assert "the hotline has alerted nobody" in texts[-1] and "(303) 555-0110" in texts[-1], texts[-1]
+    assert not any("incident" in text.lower() for text in texts), texts
+    assert hotline.services.incidents.for_reporter("demo", STRANGER) is None
+
+
+def test_an_unknown_number_that_texts_emergency_is_told_nobody_was_alerted(hotline):
+    hotline.text(STRANGER, STAFF_LINE, "ICE")
+    replies = hotline.text(STRANGER, STAFF_LINE, "EMERGENCY")
+    assert "Comply" in replies[0] or "comply" in replies[0]
+    assert "the hotline has alerted nobody" in replies[-1], replies
+    assert "{incident}" not in " ".join(replies) and "who has incident" not in " ".join(replies)
