@@ -20,16 +20,22 @@ def allow(store: redis.Redis, bucket: str, scope: str, subject: str, *, limit: i
     through (a staff member must get the protocol), staff codes are refused (a guess must not
     slip past the limit).
     """
-    counter = key("rate", bucket, scope, subject)
     try:
-        with store.pipeline() as pipe:
-            # SET NX EX opens the window (EXPIRE NX needs Redis 7; the embedded server is 6.2).
-            pipe.set(counter, 0, ex=window, nx=True)
-            pipe.incr(counter)
+        with store.pipeline(transaction=False) as pipe:
+            count_on(pipe, bucket, scope, subject, window)
             _, count = pipe.execute()
     except (redis.RedisError, OSError):
         return fail_open
     return count <= limit
+
+
+def count_on(pipe: redis.client.Pipeline, bucket: str, scope: str, subject: str, window: int) -> None:
+    """Queue one attempt on ``pipe`` (two commands; the second's result is the count in the window),
+    so a caller can count in a round trip it makes anyway."""
+    counter = key("rate", bucket, scope, subject)
+    # SET NX EX opens the window (EXPIRE NX needs Redis 7; the embedded server is 6.2).
+    pipe.set(counter, 0, ex=window, nx=True)
+    pipe.incr(counter)
 
 
 def reset(store: redis.Redis, bucket: str, scope: str, subject: str) -> None:

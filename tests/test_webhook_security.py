@@ -66,11 +66,28 @@ def test_the_same_message_sid_twice_has_one_effect(hotline):
     assert len(hotline.services.incidents.list("demo")) == 1
 
 
+def test_a_replay_after_the_answer_expired_has_no_second_effect(hotline):
+    """A captured signed request replayed days later (the answer is kept 5 minutes, the MessageSid
+    a week) changes nothing and answers nothing."""
+    sid = "SM" + "e" * 32
+    hotline.text(FRONT_DESK, STAFF_LINE, "ICE", sid=sid)
+    assert len(hotline.services.incidents.list("demo")) == 1
+    hotline.services.redis.delete(f"hl:reply:sms:{sid}")             # REPLY_CACHE_TTL went by
+    sessions_before = hotline.services.redis.get(f"hl:session:demo:sms:{STAFF_LINE}:{FRONT_DESK}")
+    jobs_before = hotline.services.queue.count
+    started = time.monotonic()
+    assert hotline.text(FRONT_DESK, STAFF_LINE, "ICE", sid=sid) == []
+    assert time.monotonic() - started < 2, "an answered request is not waited for"
+    assert hotline.services.queue.count == jobs_before
+    assert hotline.services.redis.get(f"hl:session:demo:sms:{STAFF_LINE}:{FRONT_DESK}") == sessions_before
+    assert len(hotline.services.incidents.list("demo")) == 1
+
+
 def test_a_repeat_of_a_text_whose_first_attempt_died_is_answered_not_swallowed(hotline):
     """The web process marked the MessageSid seen and died before answering; Twilio calls the
     fallback URL with the same MessageSid. The front desk must still get the protocol."""
     sid = "SM" + "d" * 32
-    hotline.services.redis.set(f"hl:seen:sms:{sid}", "1")            # what the dead attempt left
+    hotline.services.redis.set(f"hl:seen:sms:{sid}", "pending")      # what the dead attempt left
     started = time.monotonic()
     reply = "\n".join(hotline.text(FRONT_DESK, STAFF_LINE, "ICE", sid=sid))
     assert "ICE AT SCHOOL:" in reply and "Incident 101" in reply

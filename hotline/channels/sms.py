@@ -20,7 +20,7 @@ from ..phones import mask
 from ..render.sms import drill_prefix, render_sms
 from ..sessions import Loaded, decode, sms_key
 from .common import default_text, find_line, form_number, services, sms_text, twiml
-from .twilio_auth import admit, awaited_reply, remember_reply, twilio_only
+from .twilio_auth import ANSWERED, admit, awaited_reply, remember_reply, remembered_reply, twilio_only
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)
@@ -54,6 +54,10 @@ def inbound_sms():
     admission = admit(hotline.redis, "sms", sid, "inbound", district.id, sender, limit=INBOUND_LIMIT,
                       window=INBOUND_WINDOW, read=session_key)
     if not admission.first:
+        if admission.earlier == ANSWERED:
+            # Answered before: the same answer while it is kept, else nothing (a replay days later).
+            log.info("repeated MessageSid %s: answered before, no second effect", sid)
+            return twiml(remembered_reply(hotline.redis, "sms", sid) or MessagingResponse())
         cached = awaited_reply(hotline.redis, "sms", sid)
         if cached is not None:
             log.info("repeated MessageSid %s: the first answer again, no second effect", sid)

@@ -21,6 +21,7 @@ from flask import Response, current_app, request
 from twilio.request_validator import RequestValidator, add_port, compare, remove_port
 
 from ..phones import mask
+from ..ratelimit import count_on
 from ..store import key
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ DEDUPE_TTL = 7 * 24 * 3600
 # A retried webhook gets the first answer again. Twilio retries within seconds, so the answer
 # (which may hold what a family typed) is kept only briefly.
 REPLY_CACHE_TTL = 300
+# What the dedupe key says: the first attempt is still running (or died), or it was answered.
+PENDING, ANSWERED = "pending", "answered"
 
 
 def _raw_path() -> str:
@@ -90,7 +93,7 @@ def twilio_only(view):
 def first_time(store: redis.Redis, *parts: str) -> bool:
     """True the first time this request (e.g. a MessageSid) is seen; a store failure counts as first."""
     try:
-        return bool(store.set(key("seen", *parts), "1", nx=True, ex=DEDUPE_TTL))
+        return bool(store.set(key("seen", *parts), PENDING, nx=True, ex=DEDUPE_TTL))
     except (redis.RedisError, OSError):
         return True
 
@@ -100,36 +103,41 @@ class Admission(NamedTuple):
     allowed: bool           # the sender is within the rate limit
     value: str | None       # what the ``read`` key held
     answered: bool          # the store answered (a failure admits: see admit)
+    earlier: str | None = None   # for a repeat: PENDING or ANSWERED (its first attempt's state)
 
 
 def admit(store: redis.Redis, channel: str, sid: str, bucket: str, scope: str, subject: str, *, limit: int,
           window: int, read: str | None = None) -> Admission:
     """One Redis round trip for what every inbound request asks first: is it new (not a repeated
-    MessageSid), is its sender within the rate limit (ratelimit.allow's counter), and what does
-    the ``read`` key (the conversation) hold? A store failure admits: a staff member must get
-    the protocol. A repeat counts towards the limit too (Twilio repeats rarely; the limit is
-    generous)."""
-    counter = key("rate", bucket, scope, subject)
+    MessageSid) and, if not, did its first attempt answer; is its sender within the rate limit
+    (ratelimit's counter); and what does the ``read`` key (the conversation) hold? A store
+    failure admits: a staff member must get the protocol. A repeat counts towards the limit too
+    (Twilio repeats rarely; the limit is generous)."""
     try:
         # No MULTI/EXEC: each command stands alone, and a transaction would cost two more.
         with store.pipeline(transaction=False) as pipe:
             if sid:
-                pipe.set(key("seen", channel, sid), "1", nx=True, ex=DEDUPE_TTL)
-            pipe.set(counter, 0, ex=window, nx=True)
-            pipe.incr(counter)
+                seen = key("seen", channel, sid)
+                pipe.set(seen, PENDING, nx=True, ex=DEDUPE_TTL)
+                pipe.get(seen)
+            count_on(pipe, bucket, scope, subject, window)
             if read:
                 pipe.get(read)
             results = pipe.execute()
     except (redis.RedisError, OSError):
         return Admission(True, True, None, False)
     value = results.pop() if read else None
-    return Admission(bool(results[0]) if sid else True, results[-1] <= limit, value, True)
+    first = bool(results[0]) if sid else True
+    return Admission(first, results[-1] <= limit, value, True, None if first else results[1])
 
 
 def remember_reply(store: redis.Redis | redis.client.Pipeline, body: str, *parts: str) -> None:
-    """Keep the answer for a repeat of this request (``store`` may be a pipeline its owner sends)."""
+    """Keep the answer for a repeat of this request, and mark the request answered for the whole
+    dedupe window: a replay after the answer expired then has no second effect either (``store``
+    may be a pipeline its owner sends)."""
     try:
         store.set(key("reply", *parts), body, ex=REPLY_CACHE_TTL)
+        store.set(key("seen", *parts), ANSWERED, ex=DEDUPE_TTL)
     except (redis.RedisError, OSError):
         pass
 
