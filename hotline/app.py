@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 64 * 1024   # Twilio's largest webhooks are a few KB
 HSTS_SECONDS = 365 * 86400
 MIN_SECRET_KEY_BYTES = 32       # a shorter session key can be guessed offline from one cookie
-TWILIO_PATHS = ("/sms", "/voice", "/status")
+VOICE_PATHS = ("/voice", "/recording-line")
+TWILIO_PATHS = ("/sms", "/status", *VOICE_PATHS)
 
 
 def _require(settings: Settings) -> None:
@@ -125,7 +126,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 return error
         else:
             log.exception("unhandled error on %s", request.path)
-        if request.path.startswith("/voice"):
+        if request.path.startswith(VOICE_PATHS):
             response = VoiceResponse()
             response.say("Sorry, something went wrong. Please call your school.")
             response.hangup()

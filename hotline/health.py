@@ -38,11 +38,15 @@ def healthz():
         services.redis.ping()
         report["redis"] = True
         report.update(worker_report(services))
-    except (redis.RedisError, OSError) as exc:
+    except (redis.RedisError, OSError, RuntimeError) as exc:     # RuntimeError: no REDIS_URL at all
         report["error"] = type(exc).__name__
     healthy = report["redis"] and report.get("workers", 0) > 0
-    # The configuration generation this process serves, and why its last reload was refused if it was.
-    report["config"] = services.reloader.report()
+    # The configuration generation this process serves, and whether its last reload was refused.
+    # Not why: /healthz is public, and a problem can quote a roster number (hotline check says it).
+    config = services.reloader.report()
+    if services.reloader.failed:
+        config["reload_refused"] = f"{len(services.reloader.failed)} problem(s): run hotline check"
+    report["config"] = config
     # Which Redis this process uses (plain, TLS, Sentinel; a password or not): never the password.
     report["redis_connection"] = describe(services.settings.redis_url, services.settings.redis_tls)
     report["ok"] = healthy

@@ -64,7 +64,7 @@ class Reloader:
         self.next_check = now + CHECK_INTERVAL
         try:
             value = self.services.redis.get(GENERATION)
-        except (redis.RedisError, OSError):
+        except (redis.RedisError, OSError, RuntimeError):     # RuntimeError: no REDIS_URL at all
             return
         generation = int(value or 0)
         if self.generation is None and generation == 0:

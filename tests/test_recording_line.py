@@ -11,6 +11,7 @@ from hotline.district import read_directory
 from hotline.engine import load_flows
 from hotline.messages import load_catalogs
 from hotline.recordings import missing_for_family_line
+from hotline.redis_server import EmbeddedRedis
 from hotline.recording_store import stored
 from hotline.testing.audio import SILENT_FRAME
 
@@ -129,3 +130,16 @@ def test_a_recording_line_needs_a_pin_of_digits(tmp_path):
     path = write_district(tmp_path, {"recording_line": {"number": RECORDING_LINE, "pin": "abc"}})
     _, problems = read_directory(path, load_catalogs(messages_dir()).codes)
     assert any(p.key == "recording_line.pin" and "4 to 8 digits" in p.message for p in problems), problems
+
+
+def test_with_redis_down_the_recording_line_still_answers_with_twiml(make_hotline, tmp_path):
+    """/recording-line is a Twilio voice webhook: with Redis gone it speaks and hangs up, never a 500."""
+    server = EmbeddedRedis(tmp_path / "redis")
+    url = server.start()
+    hotline = make_hotline({"recording_line": {"number": RECORDING_LINE, "pin": "2468"}}, redis_url=url,
+                           var_dir=tmp_path / "var")
+    server.kill()
+    answer = hotline.phone.post("/recording-line", {"CallSid": "CA" + "7" * 32, "From": RECORDER,
+                                                     "To": RECORDING_LINE, "CallStatus": "ringing"})
+    assert answer.status == 200, answer.text
+    assert "<Response>" in answer.text and "<Say" in answer.text, answer.text

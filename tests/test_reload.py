@@ -88,7 +88,7 @@ def test_a_file_that_goes_bad_after_the_check_is_refused_by_the_process(hotline,
     assert report["generation"] == 1 and "district.id" in report["reload_refused"]
     assert hotline.services.directory.single.contacts["legal_office"].number == LEGAL
     health = hotline.app.test_client().get("/healthz").get_json()
-    assert "district.id" in health["config"]["reload_refused"]
+    assert health["config"]["reload_refused"] == "1 problem(s): run hotline check", "the public page says no more"
 
 
 def test_reload_reaches_a_worker_in_its_own_process(make_live_hotline, monkeypatch):

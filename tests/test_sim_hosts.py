@@ -27,6 +27,18 @@ def test_other_hosts_get_404_on_every_dev_route(make_hotline, host, path, method
     assert "csrf" not in response.get_data(as_text=True).lower()
 
 
+@pytest.mark.parametrize("path, method", [("/sim/", "get"), ("/sim/api/text", "post")])
+def test_a_loopback_host_header_from_another_machine_gets_404(make_hotline, path, method):
+    """The Host header is the client's to write: `hotline serve --host 0.0.0.0` must not hand the
+    simulator to a machine on the network that sends "Host: localhost"."""
+    hotline = make_hotline(environment="development", dry_run=True)
+    client = hotline.app.test_client()
+    response = getattr(client, method)(path, headers={"Host": "localhost:5000"},
+                                       environ_base={"REMOTE_ADDR": "192.168.1.20"},
+                                       json={"from": "+13035550120", "body": "ACK"})
+    assert response.status_code == 404
+
+
 def test_no_simulator_with_a_live_account_unless_asked(make_hotline):
     live = make_hotline(environment="development")                      # an account SID: live
     assert live.app.test_client().get("/sim/", headers={"Host": "127.0.0.1:5000"}).status_code == 404

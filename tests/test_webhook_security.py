@@ -146,3 +146,10 @@ def test_oversized_requests_are_refused(hotline):
     headers = signed_headers(AUTH_TOKEN, PUBLIC_URL + "/sms", body)
     response = hotline.app.test_client().post("/sms", data=body, headers=headers, base_url=PUBLIC_URL)
     assert response.status_code == 413
+
+
+
+def test_without_redis_configured_healthz_reports_instead_of_failing(redis_url, tmp_path):
+    app = create_app(settings_for_tests("", write_district(tmp_path), None))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json()["redis"] is False

@@ -18,6 +18,7 @@ hour, so the simulator works behind a server with several processes too.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import asdict
 
@@ -60,8 +61,17 @@ def loopback_only(endpoint, values):
     simulator, not even its CSRF error, answers another Host."""
     host = request.host.lower()
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    if name not in LOOPBACK_HOSTS:
+    # The Host header is the client's to choose: the connection must come from this machine too
+    # (`hotline serve --host 0.0.0.0` listens on the network).
+    if name not in LOOPBACK_HOSTS or not _from_loopback(request.remote_addr):
         raise NotFound()
+
+
+def _from_loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
 
 
 def _phone() -> TwilioPhone:
