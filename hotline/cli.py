@@ -16,7 +16,7 @@ from .cli_import import roster, schools
 from .cli_reload import reload_command
 from .cli_twilio import twilio
 from .exports import incident_summary, request_rows, to_csv
-from .incidents.search import IncidentFilter, parse_day
+from .incidents.search import IncidentFilter, all_incidents, parse_day
 from .cli_common import load_services, load_settings, with_running_redis
 from .settings import Settings
 
@@ -133,11 +133,9 @@ def incidents() -> None:
 def _incident_rows(services, include_drills: bool, wanted: IncidentFilter | None = None):
     # Every incident (no cap: a flood must not push real ones out of an export), newest first.
     wanted = wanted or IncidentFilter()
-    for district in services.directory.districts:
+    for one in services.directory.districts:
         for drills in ((False, True) if include_drills else (False,)):
-            for incident in services.incidents.iter_all(district.id, drills):
-                if wanted.matches(district, incident):
-                    yield district, incident
+            yield from ((d, i) for d, i in all_incidents(services, drills, [one]) if wanted.matches(d, i))
 
 
 def _day(ctx, param, value):

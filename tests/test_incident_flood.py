@@ -53,6 +53,10 @@ def test_a_real_incident_is_found_on_the_first_page_of_open(make_hotline):
     last = page(client, "/admin/?status=open&page=13")
     assert real in ids_on(last)
 
+    # And the dashboard's CSV export holds it too (it used to read only the newest 500).
+    exported = client.get("/admin/incidents.csv").get_data(as_text=True).splitlines()
+    assert len(exported) == 1 + JUNK + 1 and any(line.split(",")[1] == real for line in exported[1:])
+
 
 def test_the_export_holds_every_incident_and_searches(make_hotline, monkeypatch):
     hotline = make_hotline()
