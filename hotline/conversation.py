@@ -83,11 +83,10 @@ def _finish(turn: Turn, outcome: engine.Outcome) -> TurnResult:
         try:
             if turn.channel == "sms":
                 _schedule_timeout(turn)
-            turn.services.sessions.save(turn.session_key, state, _session_ttl(turn, state["flow"]), into=turn.writes)
         except STORE_ERRORS as exc:
-            turn.store_ok = False
-            log.error("conversation not saved (%s): line=%s caller=%s", type(exc).__name__, turn.line.number,
+            log.error("SMS timeout not scheduled (%s): line=%s caller=%s", type(exc).__name__, turn.line.number,
                       mask(turn.caller))
+        _save(turn)
     return TurnResult(items, turn.variables(), turn.lang, state, drill=bool(state.get("drill")), stored=turn.store_ok)
 
 
@@ -205,6 +204,7 @@ def _save(turn: Turn) -> None:
         turn.services.sessions.save(turn.session_key, turn.state, _session_ttl(turn, turn.state["flow"]),
                                     into=turn.writes)
     except STORE_ERRORS as exc:
+        turn.store_ok = False
         log.error("conversation not saved (%s): line=%s caller=%s", type(exc).__name__, turn.line.number,
                   mask(turn.caller))
 

@@ -34,7 +34,12 @@ def job_path(name: str) -> str:
 
 
 def enqueue(services: Services, name: str, *args, job_timeout: int = JOB_TIMEOUT):
-    return services.queue.enqueue(job_path(name), *args, job_timeout=job_timeout, result_ttl=RESULT_TTL,
+    return enqueue_path(services, job_path(name), *args, job_timeout=job_timeout)
+
+
+def enqueue_path(services: Services, path: str, *args, job_timeout: int = JOB_TIMEOUT):
+    """A job given by its dotted path (one outside hotline.jobs), with the same retries and TTLs."""
+    return services.queue.enqueue(path, *args, job_timeout=job_timeout, result_ttl=RESULT_TTL,
                                   failure_ttl=FAILURE_TTL, retry=retry_policy(services))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from ..queueing import enqueue_path
 from ..services import Services, current
 from ..store import key
 
@@ -14,11 +15,7 @@ JOB = "hotline.accounts.alerts.signin_failures"
 
 
 def enqueue(services: Services, district_id: str, account_id: str, failures: int) -> None:
-    from rq import Retry
-
-    services.queue.enqueue(JOB, district_id, account_id, failures, job_timeout=60,
-                           retry=Retry(max=len(services.settings.retry_intervals),
-                                       interval=list(services.settings.retry_intervals)))
+    enqueue_path(services, JOB, district_id, account_id, failures, job_timeout=60)
 
 
 def signin_failures(district_id: str, account_id: str, failures: int) -> str:

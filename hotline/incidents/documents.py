@@ -9,7 +9,7 @@ Twilio, keeps the only copy, for as long as it keeps the incident (retention.py)
 
 Two ways out, both through the hotline: the dashboard (signed in, admin/documents.py), and a
 signed link that expires (``signed_url``) for Twilio to fetch when it forwards the photos by MMS
-to the legal office (document_forwarding.py). The link is an HMAC over district, incident,
+to the legal office (forwarding.py). The link is an HMAC over district, incident,
 document and expiry with the app's secret; nothing else opens a document.
 """
 
