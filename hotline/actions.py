@@ -18,7 +18,7 @@ from . import queueing, security
 from .engine import Reply
 from .incidents import changes, documents, escalation
 from .incidents.changes import Actor
-from .incidents.contacts import reached
+from .incidents.contacts import names, reached, told_of_changes
 from .incidents.records import Incident
 from .phones import mask
 from .turn import ActionResult, Turn
@@ -28,10 +28,6 @@ log = logging.getLogger(__name__)
 
 def _reply(key: str, **variables) -> ActionResult:
     return ActionResult([Reply(key)], variables)
-
-
-def _names(found) -> str:
-    return ", ".join(r.name for r in found)
 
 
 def _reporters_incident(turn: Turn) -> Incident | None:
@@ -63,7 +59,7 @@ def where_it_stands(turn: Turn, incident: Incident) -> ActionResult:
     if incident.status == "responding":
         return _reply("staff.notify.existing_responding", incident=incident.id, contact=incident.responding_name)
     if found:
-        return _reply("staff.notify.existing_reached", incident=incident.id, reached=_names(found))
+        return _reply("staff.notify.existing_reached", incident=incident.id, reached=names(found))
     return _reply("staff.notify.existing_alerting", incident=incident.id)
 
 
@@ -177,10 +173,12 @@ def mark_urgent(turn: Turn) -> ActionResult:
     incident = _reporters_incident(turn)
     if incident is None:
         return _reply("staff.notify.needs_code" if turn.state.get("pending_report") else "staff.urgent.no_incident")
-    changes.mark_urgent(turn.services, turn.district, incident, _on_site_actor(turn, incident))
-    found = reached(turn.services.redis, turn.district, incident) if incident.verified else []
+    outcome = changes.mark_urgent(turn.services, turn.district, incident, _on_site_actor(turn, incident))
+    if not outcome.changed:
+        return where_it_stands(turn, incident)      # urgent already: nobody is being told again
+    found = told_of_changes(turn.services.redis, turn.district, incident) if incident.verified else []
     if found:
-        return _reply("staff.urgent.told", incident=incident.id, reached=_names(found))
+        return _reply("staff.urgent.told", incident=incident.id, reached=names(found))
     return _reply("staff.urgent.nobody_yet", incident=incident.id)
 
 
@@ -194,7 +192,7 @@ def incident_status(turn: Turn) -> ActionResult:
     found = reached(services.redis, district, incident) if incident.verified else []
     state = catalogs.render(turn.lang, f"staff.status.{incident.status}", {}, "sms", district.default_language).text
     return _reply("staff.status.summary", incident=incident.id, state=state,
-                  reached=_names(found) or nobody, acknowledged=incident.holder_name or nobody)
+                  reached=names(found) or nobody, acknowledged=incident.holder_name or nobody)
 
 
 def officers_left(turn: Turn) -> ActionResult:
@@ -203,14 +201,18 @@ def officers_left(turn: Turn) -> ActionResult:
     incident = _reporters_incident(turn)
     if incident is None:
         return _reply("staff.notify.needs_code" if turn.state.get("pending_report") else "staff.status.none")
-    changes.officers_left(services, district, incident, _on_site_actor(turn, incident))
+    outcome = changes.officers_left(services, district, incident, _on_site_actor(turn, incident))
+    if not outcome.changed:
+        return where_it_stands(turn, incident)      # said before (or not allowed): nobody is told again
+    found = told_of_changes(services.redis, district, incident) if incident.verified else []
     if incident.status == "taken":
-        return _reply("staff.left.taken", incident=incident.id, contact=incident.holder_name)
+        if any(r.contact_id == incident.acknowledged_by for r in found):
+            return _reply("staff.left.taken", incident=incident.id, contact=incident.holder_name)
+        return _reply("staff.notify.existing_taken", incident=incident.id, contact=incident.holder_name)
     if incident.escalation_ended_at:
         return _reply("staff.reporter.nobody_answered", incident=incident.id)
-    found = reached(services.redis, district, incident) if incident.verified else []
     if found:
-        return _reply("staff.left.reached", incident=incident.id, reached=_names(found))
+        return _reply("staff.left.reached", incident=incident.id, reached=names(found))
     return _reply("staff.left.nobody", incident=incident.id)
 
 

@@ -12,6 +12,7 @@ import re
 from .engine import KeywordMatch, words
 from .incidents import changes, states
 from .incidents.changes import Actor, Outcome
+from .incidents.contacts import names, told_of_changes
 from .incidents.notices import message_variables
 from .incidents.records import Incident
 from .turn import Turn, TurnResult
@@ -114,8 +115,13 @@ def lead_command(turn: Turn, body: str, match: KeywordMatch) -> TurnResult:
     actor = Actor("school_leader", turn.caller, _leader_name(turn), turn.caller, "text")
     outcome = changes.lead(services, district, choice, actor)
     turn.state["drill"] = choice.drill
-    if outcome.changed or outcome.reason == "yours":
-        return turn.answer("staff.lead.yours", incident=choice.id)
+    if outcome.changed:
+        # Who is told comes from the ledger as it is now (contacts.told_of_changes), as changes.lead queued.
+        told = told_of_changes(services.redis, district, choice)
+        if told:
+            return turn.answer("staff.lead.yours", incident=choice.id, reached=names(told))
+        return turn.answer("staff.lead.yours_nobody_reached", incident=choice.id)
+    # Already in charge (this leader, on a repeated LEAD, or another): nothing new is sent.
     return turn.answer("staff.lead.already", incident=choice.id, contact=choice.lead_name or "")
 
 

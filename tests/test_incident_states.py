@@ -8,6 +8,7 @@ import pytest
 
 from conftest import (ALWAYS_CLOSED, BACKUP, DESIGNEE, FAST_TIERS, FRONT_DESK, INTERPRETER, LEGAL, PRINCIPAL,
                       SAFETY, STAFF_LINE, STRANGER, bodies, incident, timeline_text)
+from hotline.incidents import changes
 
 FAST = FAST_TIERS
 
@@ -261,3 +262,51 @@ def test_a_contact_whose_alert_is_still_on_its_way_may_take_it(hotline):
     hotline.text(FRONT_DESK, STAFF_LINE, "ICE")                        # no job has run yet
     assert "You have incident 101" in hotline.text(LEGAL, STAFF_LINE, "ACK 101")[0]
     assert "not alerted" in hotline.text(BACKUP, STAFF_LINE, "ACK 101")[0], "backup counsel is a later tier"
+
+
+# --- Review mends: a repeat says where it stands, and "being told" names who is -----------------
+
+def test_a_second_left_or_emergency_tells_nobody_again_and_says_so(hotline):
+    hotline.text(FRONT_DESK, STAFF_LINE, "ICE")
+    hotline.run_jobs()
+    first = hotline.text(FRONT_DESK, STAFF_LINE, "LEFT")[0]
+    assert "We are telling Office of Legal Counsel, Department of Safety" in first
+    hotline.run_jobs()
+    told = {number: len(bodies(hotline.fake, number)) for number in (LEGAL, SAFETY)}
+    again = hotline.text(FRONT_DESK, STAFF_LINE, "LEFT")[0]
+    assert "telling" not in again and "Incident 101 is open" in again, again
+    urgent = hotline.text(FRONT_DESK, STAFF_LINE, "EMERGENCY")[-1]
+    assert "We are telling" in urgent
+    hotline.run_jobs()
+    told = {number: len(bodies(hotline.fake, number)) for number in (LEGAL, SAFETY)}
+    urgent_again = hotline.text(FRONT_DESK, STAFF_LINE, "EMERGENCY")[-1]
+    hotline.run_jobs()
+    assert "We are telling" not in urgent_again, urgent_again
+    assert {number: len(bodies(hotline.fake, number)) for number in (LEGAL, SAFETY)} == told
+
+
+def test_lead_names_who_is_told_and_a_repeat_sends_nothing(hotline):
+    hotline.text(FRONT_DESK, STAFF_LINE, "ICE")          # nobody reached yet: no job has run
+    reply = hotline.text(PRINCIPAL, STAFF_LINE, "LEAD")[0]
+    assert "the reporter is being told. Nobody else has been reached yet" in reply, reply
+    assert "legal office are being told" not in reply
+    hotline.run_jobs()
+    sent = len(hotline.fake.messages)
+    again = hotline.text(PRINCIPAL, STAFF_LINE, "LEAD")[0]
+    assert "David Chen is already in charge on site for incident 101" in again, again
+    hotline.run_jobs()
+    assert len(hotline.fake.messages) == sent
+
+
+def test_the_contact_who_took_it_on_the_staff_call_is_told_the_officers_left(hotline):
+    """Put through by the staff call, the legal office took the incident before any alert of theirs
+    went out: "is being told the officers left" must still be true."""
+    hotline.text(FRONT_DESK, STAFF_LINE, "ICE")            # no job run: no alert sent to anyone
+    district = hotline.services.directory.single
+    legal = district.first_contact("legal")
+    actor = changes.Actor("legal", legal.id, legal.name, legal.number, "staff call")
+    assert changes.take(hotline.services, district, incident(hotline), actor).changed
+    reply = hotline.text(FRONT_DESK, STAFF_LINE, "LEFT")[0]
+    assert "Office of Legal Counsel has incident 101 and is being told the officers left" in reply, reply
+    hotline.run_jobs()
+    assert any("officers have left" in b for b in bodies(hotline.fake, LEGAL)), bodies(hotline.fake, LEGAL)

@@ -79,6 +79,22 @@ def reached(store: redis.Redis, district: District, incident: Incident) -> list[
     return list(found.values())
 
 
+def names(found: list[Reached]) -> str:
+    """Contacts as a reply lists them: "Office of Legal Counsel, Department of Safety"."""
+    return ", ".join(r.name for r in found)
+
+
+def told_of_changes(store: redis.Redis, district: District, incident: Incident) -> list[Reached]:
+    """Who a change to the incident (left, urgent, lead, closed) is texted to: every contact reached,
+    and the contact who has it, even if no alert of theirs went out (they took it on the staff
+    call's screening). A replies' "we are telling ..." and the notices' jobs both read this."""
+    found = reached(store, district, incident)
+    holder = incident.acknowledged_by
+    if holder and holder in district.contacts and all(r.contact_id != holder for r in found):
+        found.append(Reached(holder, contact_name(district, holder), district.contacts[holder].number))
+    return found
+
+
 def is_alerted(store: redis.Redis, incident: Incident, contact_id: str) -> bool:
     """A send of this incident to the contact got through or is under way (queued in its tier,
     claimed, retrying): who may act on the incident. Never the school leader or resource people."""

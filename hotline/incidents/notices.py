@@ -19,7 +19,7 @@ from ..sessions import sms_key
 from ..store import key
 from ..variables import base_variables
 from . import ledger
-from .contacts import reached
+from .contacts import told_of_changes
 from .records import Incident
 
 
@@ -77,7 +77,8 @@ def tell_reporter(services: Services, incident: Incident, message: str, purpose:
 
 def tell_reached(services: Services, incident: Incident, message: str, purpose: str,
                  exclude: list[str] | None = None, **extra) -> None:
-    """Queue ``message`` to every contact reached so far (except the numbers in ``exclude``)."""
+    """Queue ``message`` to every contact reached so far and the one who has the incident
+    (contacts.told_of_changes; except the numbers in ``exclude``)."""
     queueing.enqueue(services, "notify_contacts", incident.district, incident.id, message, purpose,
                      list(exclude or []), extra)
 
@@ -102,12 +103,12 @@ def notify_reporter(services: Services, district_id: str, incident_id: str, mess
 
 def notify_contacts(services: Services, district_id: str, incident_id: str, message: str, purpose: str,
                     exclude: list[str], extra: dict) -> int:
-    """Send ``message`` to every contact this incident reached so far (except ``exclude``)."""
+    """Send ``message`` to contacts.told_of_changes (except ``exclude``)."""
     incident = services.incidents.get(district_id, incident_id)
     if incident is None:
         return 0
     district = services.directory.get(district_id)
-    numbers = sorted({r.number for r in reached(services.redis, district, incident)} - set(exclude))
+    numbers = sorted({r.number for r in told_of_changes(services.redis, district, incident)} - set(exclude))
     body = render_for_contacts(services, district, incident, message, **extra)
     for number in numbers:
         _send_notice(services, incident, number, body, "contact", purpose)
