@@ -90,6 +90,8 @@ def test_two_photos_reach_legal_by_mms_and_the_dashboard_and_leave_twilio(live):
     shown = client.get(path)
     assert (shown.status_code, shown.get_data(), shown.mimetype) == (200, PAGE_1, "image/jpeg")
     assert shown.headers["Cache-Control"] == "no-store" and shown.headers["X-Content-Type-Options"] == "nosniff"
+    viewed = [e for e in live.services.audit.entries("demo") if e["action"] == "view_document"]
+    assert len(viewed) == 1 and viewed[0]["target"] == "101", "opening a photo is audited"
     incident_page = client.get("/admin/incidents/demo/101").get_data(as_text=True)
     assert path in incident_page and "Photo 2" in incident_page and "2 photo(s), see Documents" in incident_page
     assert live.fake.base_url not in incident_page and "api.twilio.com" not in incident_page

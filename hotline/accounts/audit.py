@@ -22,7 +22,7 @@ FIELDS = ("time", "district", "actor", "email", "role", "action", "target", "add
 # The actions an entry may have, in docs/dashboard.md's words.
 ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "session_ended", "view_incident", "view_requests",
            "export_incidents", "export_requests", "export_audit", "acknowledge", "close", "request_processed",
-           "user_added", "user_disabled", "user_enabled", "password_reset", "view_audit")
+           "user_added", "user_disabled", "user_enabled", "password_reset", "view_audit", "view_document")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app
 from ..accounts import roles
 from ..document_links import file_response
 from ..incidents import documents
-from .auth import district_or_404, require
+from .auth import actor, district_or_404, require
 
 bp = Blueprint("admin_documents", __name__, url_prefix="/admin")
 
@@ -24,4 +24,6 @@ def document(district_id: str, incident_id: str, document_id: str):
     found = documents.get(services, district_id, incident_id, document_id)
     if found is None:
         abort(404)
+    # Who opened a photo of a warrant (it can name a student) is in the audit log, as a page view is.
+    services.audit.record([district_id], actor(), "view_document", incident_id, document=document_id)
     return file_response(services, district_id, incident_id, found)
